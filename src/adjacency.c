@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * adjacency.c
+ *	  Tag adjacency: the transition function of archive.tag_counts_agg and
+ *	  archive.tag_adjacency.
+ *
+ * Each row is one post's tag array.  Tags are normalised (textnorm.c), NULL
+ * and blank tags are skipped, duplicates inside one post count once, and
+ * tags passed as the group's own (tag_adjacency's third argument) are not
+ * counted: a topic's own tag is not its neighbour.  Every row counts towards
+ * the summary's rows, tagged or not, so that count / rows is the share of
+ * the group's posts that carry a tag, and share / (the same share over the
+ * whole archive) is the tag's lift.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+
+#include "summary.h"
+#include "textnorm.h"
+
+/* One normalised tag of the row being added. */
+typedef struct RowTag
+{
+	char	   *str;
+	int			len;
+} RowTag;
+
+/* Byte order of normalised tags, to find duplicates in a row. */
+static int
+rowtag_compare(const void *a, const void *b)
+{
+	const RowTag *x = a;
+	const RowTag *y = b;
+	int			cmp = memcmp(x->str, y->str, Min(x->len, y->len));
+
+	if (cmp != 0)
+		return cmp;
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Normalise the non-NULL, non-blank elements of a text[]; returns how many. */
+static int
+normalized_tags(ArrayType *array, RowTag **tags)
+{
+	Datum	   *datums;
+	bool	   *nulls;
+	int			n;
+	int			kept = 0;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("tags must be a one-dimensional array")));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+	*tags = palloc(sizeof(RowTag) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(datums[i]);
+		(*tags)[kept].str = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &(*tags)[kept].len);
+		if ((*tags)[kept].str != NULL && (*tags)[kept].len <= TERMCOUNT_MAX_KEY)
+			kept++;
+	}
+	return kept;
+}
+
+/*
+ * Transition of archive.tag_counts_agg(tags) and
+ * archive.tag_adjacency(tags, k, own_tags): count one post's distinct tags.
+ */
+PG_FUNCTION_INFO_V1(archive_tags_trans);
+Datum
+archive_tags_trans(PG_FUNCTION_ARGS)
+{
+	TermAggState *state = termagg_state(fcinfo, TERMS_TAGS);
+	RowTag	   *tags = NULL;
+	RowTag	   *own = NULL;
+	int			ntags = 0;
+	int			nown = 0;
+
+	if (PG_NARGS() > 2)
+		termagg_set_limit(state, fcinfo, 2);
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		nown = normalized_tags(PG_GETARG_ARRAYTYPE_P(3), &own);
+	termcounts_add_rows(state->counts, 1);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(state);
+
+	ntags = normalized_tags(PG_GETARG_ARRAYTYPE_P(1), &tags);
+	qsort(tags, ntags, sizeof(RowTag), rowtag_compare);
+	for (int i = 0; i < ntags; i++)
+	{
+		bool		is_own = false;
+
+		if (i > 0 && rowtag_compare(&tags[i - 1], &tags[i]) == 0)
+			continue;
+		for (int j = 0; j < nown && !is_own; j++)
+			is_own = rowtag_compare(&own[j], &tags[i]) == 0;
+		if (!is_own)
+			termcounts_add(state->counts, tags[i].str, tags[i].len, 1);
+	}
+	PG_RETURN_POINTER(state);
+}

@@ -1,0 +1,685 @@
+/*-------------------------------------------------------------------------
+ *
+ * span.c
+ *	  Topic span: the type archive.span (posts, undated posts, first and
+ *	  last publication, posts per calendar month), the aggregates
+ *	  archive.topic_span and archive.span_union_agg, and its accessors.
+ *
+ * Months are calendar months in UTC, so that a span means the same on every
+ * server whatever its TimeZone.  A row with a NULL time counts as a post and
+ * as undated; it is in no month.  Infinite times are refused.
+ *
+ * Flat form (native byte order): uint8 version, 3 reserved bytes (0),
+ * int32 nmonths, int64 posts, int64 undated, int64 first, int64 last, then
+ * nmonths times (int32 month, int64 posts), months ascending, where month is
+ * year * 12 + month - 1.  first and last are 0 when no post is dated.
+ *
+ * Memory is one entry per distinct month of the input, whatever the rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "jsonform.h"
+
+/* Name of the type in messages. */
+#define SPAN_TYPE "archive.span"
+#define SPAN_FLAT_VERSION 1
+#define SPAN_HEADER_SIZE (1 + 3 + 4 + 8 + 8 + 8 + 8)
+#define SPAN_MONTH_SIZE (4 + 8)
+
+typedef struct MonthEntry
+{
+	int32		month;
+	char		status;
+	int64		posts;
+} MonthEntry;
+
+#define SH_PREFIX monthtab
+#define SH_ELEMENT_TYPE MonthEntry
+#define SH_KEY_TYPE int32
+#define SH_KEY month
+#define SH_HASH_KEY(tb, k) murmurhash32((uint32) (k))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* The transition state of the span aggregates. */
+typedef struct SpanState
+{
+	int64		posts;
+	int64		undated;
+	TimestampTz first;
+	TimestampTz last;
+	monthtab_hash *months;
+	/* the month of the previous row, to skip the calendar for sorted input */
+	TimestampTz cached_from;
+	TimestampTz cached_to;
+	MonthEntry *cached_entry;
+} SpanState;
+
+/* One month of a span, for sorting and output. */
+typedef struct SpanMonth
+{
+	int32		month;
+	int64		posts;
+} SpanMonth;
+
+/* The memory context of the calling aggregate, or an error outside one. */
+static MemoryContext
+span_aggregate_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcontext;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "archive span function called in non-aggregate context");
+	return aggcontext;
+}
+
+/* An empty span state in mcxt. */
+static SpanState *
+span_create(MemoryContext mcxt)
+{
+	SpanState  *state = MemoryContextAllocZero(mcxt, sizeof(SpanState));
+
+	state->months = monthtab_create(mcxt, 16, NULL);
+	return state;
+}
+
+/* Calendar fields of a finite time in UTC. */
+static void
+utc_fields(TimestampTz ts, struct pg_tm *tm)
+{
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+}
+
+/* The start of a month index, as a UTC time. */
+static TimestampTz
+month_start(int32 month)
+{
+	struct pg_tm tm = {0};
+	TimestampTz ts;
+
+	tm.tm_year = (month >= 0 ? month / 12 : (month - 11) / 12);
+	tm.tm_mon = month - tm.tm_year * 12 + 1;
+	tm.tm_mday = 1;
+	if (tm2timestamp(&tm, 0, NULL, &ts) != 0)
+		return DT_NOBEGIN;
+	return ts;
+}
+
+/* Count n posts at time ts (a month's entry is found through the cache of the last one). */
+static void
+span_add(SpanState *state, TimestampTz ts, int64 n)
+{
+	struct pg_tm tm;
+	int32		month;
+	bool		found;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("publication time must be finite")));
+	if (state->posts == state->undated)
+		state->first = state->last = ts;
+	else
+	{
+		state->first = Min(state->first, ts);
+		state->last = Max(state->last, ts);
+	}
+	state->posts += n;
+	if (state->cached_entry != NULL && ts >= state->cached_from && ts < state->cached_to)
+	{
+		state->cached_entry->posts += n;
+		return;
+	}
+	utc_fields(ts, &tm);
+	month = tm.tm_year * 12 + tm.tm_mon - 1;
+	state->cached_entry = monthtab_insert(state->months, month, &found);
+	if (!found)
+		state->cached_entry->posts = 0;
+	state->cached_entry->posts += n;
+	state->cached_from = month_start(month);
+	state->cached_to = month_start(month + 1);
+}
+
+/* Months of a state, ascending, palloc'd in the current context. */
+static int
+span_months_cmp(const void *a, const void *b)
+{
+	int32		x = ((const SpanMonth *) a)->month;
+	int32		y = ((const SpanMonth *) b)->month;
+
+	return (x > y) - (x < y);
+}
+
+static SpanMonth *
+span_sorted_months(const SpanState *state, int *nmonths)
+{
+	SpanMonth  *months = palloc(sizeof(SpanMonth) * Max(state->months->members, 1));
+	monthtab_iterator it;
+	MonthEntry *entry;
+	int			n = 0;
+
+	monthtab_start_iterate(state->months, &it);
+	while ((entry = monthtab_iterate(state->months, &it)) != NULL)
+	{
+		months[n].month = entry->month;
+		months[n].posts = entry->posts;
+		n++;
+	}
+	qsort(months, n, sizeof(SpanMonth), span_months_cmp);
+	*nmonths = n;
+	return months;
+}
+
+/* The flat form of a state after prefix free bytes; *len excludes the prefix. */
+static char *
+span_flatten(const SpanState *state, Size prefix, Size *len)
+{
+	int			nmonths;
+	SpanMonth  *months = span_sorted_months(state, &nmonths);
+	Size		size = SPAN_HEADER_SIZE + (Size) nmonths * SPAN_MONTH_SIZE;
+	char	   *buf = palloc0(prefix + size);
+	char	   *out = buf + prefix;
+	uint8		version = SPAN_FLAT_VERSION;
+	int32		n32 = nmonths;
+
+	memcpy(out, &version, 1);
+	memcpy(out + 4, &n32, 4);
+	memcpy(out + 8, &state->posts, 8);
+	memcpy(out + 16, &state->undated, 8);
+	memcpy(out + 24, &state->first, 8);
+	memcpy(out + 32, &state->last, 8);
+	out += SPAN_HEADER_SIZE;
+	for (int i = 0; i < nmonths; i++)
+	{
+		memcpy(out, &months[i].month, 4);
+		memcpy(out + 4, &months[i].posts, 8);
+		out += SPAN_MONTH_SIZE;
+	}
+	*len = size;
+	return buf;
+}
+
+/* Raise the one error every malformed flat span gets. */
+static void
+corrupt_span(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid archive span"),
+			 errdetail_internal("%s", detail)));
+}
+
+/* The month index of a finite time. */
+static int32
+month_of(TimestampTz ts)
+{
+	struct pg_tm tm;
+
+	utc_fields(ts, &tm);
+	return tm.tm_year * 12 + tm.tm_mon - 1;
+}
+
+/*
+ * Read a flat span into a new state in mcxt, checking everything: version,
+ * counts, months ascending and positive, their sum, and that first and last
+ * fall in the first and last month.  Any failure is an ERROR.
+ */
+static SpanState *
+span_unflatten(MemoryContext mcxt, const char *data, Size len)
+{
+	uint8		version;
+	uint8		reserved[3];
+	int32		nmonths;
+	int64		posts;
+	int64		undated;
+	TimestampTz first;
+	TimestampTz last;
+	SpanState  *state;
+	int64		sum = 0;
+	int32		prev = 0;
+
+	if (len < SPAN_HEADER_SIZE)
+		corrupt_span("too short");
+	memcpy(&version, data, 1);
+	memcpy(reserved, data + 1, 3);
+	memcpy(&nmonths, data + 4, 4);
+	memcpy(&posts, data + 8, 8);
+	memcpy(&undated, data + 16, 8);
+	memcpy(&first, data + 24, 8);
+	memcpy(&last, data + 32, 8);
+	if (version != SPAN_FLAT_VERSION || reserved[0] || reserved[1] || reserved[2])
+		corrupt_span("unknown version");
+	if (posts < 0 || undated < 0 || undated > posts)
+		corrupt_span("post counts out of range");
+	if (nmonths < 0 || (Size) nmonths * SPAN_MONTH_SIZE != len - SPAN_HEADER_SIZE)
+		corrupt_span("length does not match the months");
+	if (posts == undated ? (nmonths != 0 || first != 0 || last != 0)
+		: (nmonths == 0 || TIMESTAMP_NOT_FINITE(first) || TIMESTAMP_NOT_FINITE(last) ||
+		   !IS_VALID_TIMESTAMP(first) || !IS_VALID_TIMESTAMP(last) || first > last))
+		corrupt_span("first and last out of range");
+
+	state = span_create(mcxt);
+	state->posts = posts;
+	state->undated = undated;
+	state->first = first;
+	state->last = last;
+	data += SPAN_HEADER_SIZE;
+	for (int i = 0; i < nmonths; i++)
+	{
+		int32		month;
+		int64		count;
+		bool		found;
+
+		memcpy(&month, data, 4);
+		memcpy(&count, data + 4, 8);
+		data += SPAN_MONTH_SIZE;
+		if (count <= 0 || count > posts - undated - sum)
+			corrupt_span("month count out of range");
+		if (i > 0 && month <= prev)
+			corrupt_span("months out of order");
+		if ((i == 0 && month != month_of(first)) || (i == nmonths - 1 && month != month_of(last)))
+			corrupt_span("first or last outside the first or last month");
+		monthtab_insert(state->months, month, &found)->posts = count;
+		sum += count;
+		prev = month;
+	}
+	if (sum != posts - undated)
+		corrupt_span("months do not add up to the dated posts");
+	return state;
+}
+
+/* Merge src into dst. */
+static void
+span_merge(SpanState *dst, const SpanState *src)
+{
+	monthtab_iterator it;
+	MonthEntry *entry;
+
+	if (src->posts > src->undated)
+	{
+		if (dst->posts == dst->undated)
+		{
+			dst->first = src->first;
+			dst->last = src->last;
+		}
+		else
+		{
+			dst->first = Min(dst->first, src->first);
+			dst->last = Max(dst->last, src->last);
+		}
+	}
+	dst->posts += src->posts;
+	dst->undated += src->undated;
+	monthtab_start_iterate(src->months, &it);
+	while ((entry = monthtab_iterate(src->months, &it)) != NULL)
+	{
+		bool		found;
+		MonthEntry *mine = monthtab_insert(dst->months, entry->month, &found);
+
+		if (!found)
+			mine->posts = 0;
+		mine->posts += entry->posts;
+	}
+	dst->cached_entry = NULL;
+}
+
+/* A span argument as a state in the current context. */
+static SpanState *
+span_arg(FunctionCallInfo fcinfo, int argno)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
+
+	return span_unflatten(CurrentMemoryContext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+}
+
+/* A state as an archive.span value. */
+static Datum
+span_datum(const SpanState *state)
+{
+	Size		len;
+	char	   *flat = span_flatten(state, VARHDRSZ, &len);
+
+	SET_VARSIZE(flat, VARHDRSZ + len);
+	return PointerGetDatum(flat);
+}
+
+/* Append a time as XSD (ISO 8601) in UTC, exact to the microsecond. */
+static void
+append_utc_time(StringInfo buf, TimestampTz ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		out[MAXDATELEN + 1];
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		corrupt_span("time out of range");
+	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_XSD_DATES, out);
+	appendStringInfo(buf, "\"%sZ\"", out);
+}
+
+/* Month index as text: YYYY-MM (year as the calendar gives it). */
+static void
+append_month(StringInfo buf, int32 month)
+{
+	int32		year = month >= 0 ? month / 12 : (month - 11) / 12;
+
+	appendStringInfo(buf, "\"%04d-%02d\"", year, month - year * 12 + 1);
+}
+
+/*
+ * Text form, JSON: {"posts": 3, "undated": 1, "first": "2020-01-05T00:00:00Z",
+ * "last": "...", "months": [["2020-01", 1], ["2020-03", 1]]}.
+ */
+PG_FUNCTION_INFO_V1(archive_span_out);
+Datum
+archive_span_out(PG_FUNCTION_ARGS)
+{
+	SpanState  *state = span_arg(fcinfo, 0);
+	int			nmonths;
+	SpanMonth  *months = span_sorted_months(state, &nmonths);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"posts\": " INT64_FORMAT ", \"undated\": " INT64_FORMAT ", \"first\": ",
+					 state->posts, state->undated);
+	if (state->posts > state->undated)
+	{
+		append_utc_time(&buf, state->first);
+		appendStringInfoString(&buf, ", \"last\": ");
+		append_utc_time(&buf, state->last);
+	}
+	else
+		appendStringInfoString(&buf, "null, \"last\": null");
+	appendStringInfoString(&buf, ", \"months\": [");
+	for (int i = 0; i < nmonths; i++)
+	{
+		appendStringInfoString(&buf, i > 0 ? ", [" : "[");
+		append_month(&buf, months[i].month);
+		appendStringInfo(&buf, ", " INT64_FORMAT "]", months[i].posts);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* A JSON field that must be a time string or null (read as 0). */
+static TimestampTz
+span_json_time(const JsonbValue *v, const char *what)
+{
+	if (v == NULL || (v->type != jbvString && v->type != jbvNull))
+		jsonform_error(SPAN_TYPE, psprintf("%s must be a time or null", what));
+	if (v->type == jbvNull)
+		return 0;
+	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+												   CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+}
+
+/* Parse the text form into the flat form; every check of the flat form applies. */
+PG_FUNCTION_INFO_V1(archive_span_in);
+Datum
+archive_span_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb = jsonform_parse(str, SPAN_TYPE);
+	JsonbValue *months;
+	JsonbContainer *list;
+	int			nmonths;
+	Size		size;
+	char	   *flat;
+	char	   *out;
+	uint8		version = SPAN_FLAT_VERSION;
+	int64		posts;
+	int64		undated;
+	TimestampTz first;
+	TimestampTz last;
+
+	posts = jsonform_integer(jsonform_field(jb, "posts"), SPAN_TYPE, "posts");
+	undated = jsonform_integer(jsonform_field(jb, "undated"), SPAN_TYPE, "undated");
+	first = span_json_time(jsonform_field(jb, "first"), "first");
+	last = span_json_time(jsonform_field(jb, "last"), "last");
+	months = jsonform_field(jb, "months");
+	if (months == NULL || months->type != jbvBinary || !JsonContainerIsArray(months->val.binary.data))
+		jsonform_error(SPAN_TYPE, "months must be an array");
+	list = months->val.binary.data;
+	nmonths = JsonContainerSize(list);
+	size = SPAN_HEADER_SIZE + (Size) nmonths * SPAN_MONTH_SIZE;
+	flat = palloc0(size);
+	memcpy(flat, &version, 1);
+	memcpy(flat + 4, &nmonths, 4);
+	memcpy(flat + 8, &posts, 8);
+	memcpy(flat + 16, &undated, 8);
+	memcpy(flat + 24, &first, 8);
+	memcpy(flat + 32, &last, 8);
+	out = flat + SPAN_HEADER_SIZE;
+	for (int i = 0; i < nmonths; i++)
+	{
+		JsonbValue *pair = getIthJsonbValueFromContainer(list, i);
+		JsonbValue *key;
+		int			year;
+		int			mon;
+		char		tail;
+		int32		month;
+		int64		count;
+
+		if (pair == NULL || pair->type != jbvBinary || !JsonContainerIsArray(pair->val.binary.data) ||
+			JsonContainerSize(pair->val.binary.data) != 2)
+			jsonform_error(SPAN_TYPE, "a month is [\"YYYY-MM\", posts]");
+		key = getIthJsonbValueFromContainer(pair->val.binary.data, 0);
+		if (key->type != jbvString ||
+			sscanf(pnstrdup(key->val.string.val, key->val.string.len), "%d-%d%c", &year, &mon, &tail) != 2 ||
+			mon < 1 || mon > 12 || year < -4713 || year > 294276)
+			jsonform_error(SPAN_TYPE, "a month is [\"YYYY-MM\", posts]");
+		month = year * 12 + mon - 1;
+		count = jsonform_integer(getIthJsonbValueFromContainer(pair->val.binary.data, 1), SPAN_TYPE, "a month's posts");
+		memcpy(out, &month, 4);
+		memcpy(out + 4, &count, 8);
+		out += SPAN_MONTH_SIZE;
+	}
+	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, flat, size)));
+}
+
+/* Binary receive: the flat form as sent, checked in full. */
+PG_FUNCTION_INFO_V1(archive_span_recv);
+Datum
+archive_span_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	const char *data = pq_getmsgbytes(buf, buf->len - buf->cursor);
+	Size		len = buf->len - (data - buf->data);
+
+	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, data, len)));
+}
+
+/* Binary send: the flat form. */
+PG_FUNCTION_INFO_V1(archive_span_send);
+Datum
+archive_span_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Transition of archive.topic_span(timestamptz): count one post. */
+PG_FUNCTION_INFO_V1(archive_span_trans);
+Datum
+archive_span_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = span_aggregate_context(fcinfo);
+	SpanState  *state = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+	{
+		state->posts++;
+		state->undated++;
+	}
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcontext);
+
+		span_add(state, PG_GETARG_TIMESTAMPTZ(1), 1);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(state);
+}
+
+/* Transition of archive.span_union_agg(span): merge one stored span. */
+PG_FUNCTION_INFO_V1(archive_span_union_trans);
+Datum
+archive_span_union_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = span_aggregate_context(fcinfo);
+	SpanState  *state;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+	state = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
+	span_merge(state, span_arg(fcinfo, 1));
+	PG_RETURN_POINTER(state);
+}
+
+/* Combine: merge the second state into the first (either may be NULL). */
+PG_FUNCTION_INFO_V1(archive_span_combine);
+Datum
+archive_span_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = span_aggregate_context(fcinfo);
+	SpanState  *dst;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+	dst = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
+	span_merge(dst, (SpanState *) PG_GETARG_POINTER(1));
+	PG_RETURN_POINTER(dst);
+}
+
+/* Serialize: the flat form. */
+PG_FUNCTION_INFO_V1(archive_span_serialize);
+Datum
+archive_span_serialize(PG_FUNCTION_ARGS)
+{
+	span_aggregate_context(fcinfo);
+	PG_RETURN_DATUM(span_datum((SpanState *) PG_GETARG_POINTER(0)));
+}
+
+/* Deserialize a flat form, checked in full. */
+PG_FUNCTION_INFO_V1(archive_span_deserialize);
+Datum
+archive_span_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = span_aggregate_context(fcinfo);
+	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_POINTER(span_unflatten(aggcontext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat)));
+}
+
+/* Final function: the state as archive.span. */
+PG_FUNCTION_INFO_V1(archive_span_final);
+Datum
+archive_span_final(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	span_aggregate_context(fcinfo);
+	PG_RETURN_DATUM(span_datum((SpanState *) PG_GETARG_POINTER(0)));
+}
+
+/* archive.posts(span): posts counted, dated or not. */
+PG_FUNCTION_INFO_V1(archive_span_posts);
+Datum
+archive_span_posts(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(span_arg(fcinfo, 0)->posts);
+}
+
+/* archive.undated_posts(span): posts with no publication time. */
+PG_FUNCTION_INFO_V1(archive_span_undated);
+Datum
+archive_span_undated(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(span_arg(fcinfo, 0)->undated);
+}
+
+/* archive.first_published(span): the earliest publication, NULL when none is dated. */
+PG_FUNCTION_INFO_V1(archive_span_first);
+Datum
+archive_span_first(PG_FUNCTION_ARGS)
+{
+	SpanState  *state = span_arg(fcinfo, 0);
+
+	if (state->posts == state->undated)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(state->first);
+}
+
+/* archive.last_published(span): the latest publication, NULL when none is dated. */
+PG_FUNCTION_INFO_V1(archive_span_last);
+Datum
+archive_span_last(PG_FUNCTION_ARGS)
+{
+	SpanState  *state = span_arg(fcinfo, 0);
+
+	if (state->posts == state->undated)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(state->last);
+}
+
+/* archive.posts_per_month(span): (month, posts) for each month with posts, ascending. */
+PG_FUNCTION_INFO_V1(archive_span_months);
+Datum
+archive_span_months(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	SpanState  *state = span_arg(fcinfo, 0);
+	int			nmonths;
+	SpanMonth  *months;
+
+	InitMaterializedSRF(fcinfo, 0);
+	months = span_sorted_months(state, &nmonths);
+	for (int i = 0; i < nmonths; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		int32		year = months[i].month >= 0 ? months[i].month / 12 : (months[i].month - 11) / 12;
+		int			mon = months[i].month - year * 12 + 1;
+
+		values[0] = DateADTGetDatum(date2j(year, mon, 1) - POSTGRES_EPOCH_JDATE);
+		values[1] = Int64GetDatum(months[i].posts);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,647 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary.c
+ *	  The SQL type archive.termcounts (a mergeable tag or motif summary) and
+ *	  the aggregate machinery shared by every term aggregate: state, combine,
+ *	  serialize/deserialize, finals, the union aggregate and the ranking.
+ *
+ * One summary, two forms:
+ *	- inside a query, the transition state is an internal TermAggState in
+ *	  the aggregate memory context (fast: no flattening per row);
+ *	- between workers, partitions, tables and servers it is the flat form of
+ *	  termcount.c, as archive.termcounts (varlena) or as the serialized
+ *	  internal state (int32 limit, then the flat form).
+ *
+ * Ranking.  Tags rank by count, then by the tag's bytes.  Motif entries are
+ * (stem, surface word) pairs; they rank by the stem's total count, shown as
+ * its most frequent surface word (ties: the word first in byte order), then
+ * by that word's bytes.  share = count / rows of the summary.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "archive.h"
+#include "jsonform.h"
+#include "summary.h"
+#include "textnorm.h"
+
+/* Name of the type in messages. */
+#define TERMCOUNTS_TYPE "archive.termcounts"
+/* Bytes before the flat form in the serialized internal state: varlena header, limit. */
+#define TERMAGG_SERIAL_PREFIX (VARHDRSZ + sizeof(int32))
+
+/* One ranked term on its way into an archive.ranked_term value. */
+typedef struct RankedTerm
+{
+	const char *term;			/* shown word or tag */
+	uint32		termlen;
+	const char *stem;			/* motifs: the stem; tags: the tag */
+	uint32		stemlen;
+	int64		count;
+} RankedTerm;
+
+/* Per-call cache of the archive.ranked_term row type. */
+typedef struct RankedTermType
+{
+	Oid			elemtype;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	TupleDesc	tupdesc;
+} RankedTermType;
+
+/* Read a summary argument into a TermCounts in the current context. */
+static TermCounts *
+termcounts_arg(FunctionCallInfo fcinfo, int argno)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
+
+	return termcounts_unflatten(CurrentMemoryContext, VARDATA_ANY(flat),
+								VARSIZE_ANY_EXHDR(flat));
+}
+
+/* A TermCounts as an archive.termcounts value. */
+static Datum
+termcounts_datum(const TermCounts *tc)
+{
+	Size		len;
+	char	   *flat = termcounts_flatten(tc, VARHDRSZ, &len);
+
+	SET_VARSIZE(flat, VARHDRSZ + len);
+	return PointerGetDatum(flat);
+}
+
+/* The memory context of the calling aggregate, or an error outside one. */
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcontext;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "archive aggregate support function called in non-aggregate context");
+	return aggcontext;
+}
+
+/* The transition state in argument 0, created in the aggregate context when NULL. */
+TermAggState *
+termagg_state(FunctionCallInfo fcinfo, TermKind kind)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo);
+	TermAggState *state;
+
+	if (!PG_ARGISNULL(0))
+		return (TermAggState *) PG_GETARG_POINTER(0);
+	state = MemoryContextAllocZero(aggcontext, sizeof(TermAggState));
+	state->counts = termcounts_create(aggcontext, kind, archive_summary_capacity);
+	return state;
+}
+
+/* Check k of a ranking aggregate (argument argno) and keep it in the state. */
+void
+termagg_set_limit(TermAggState *state, FunctionCallInfo fcinfo, int argno)
+{
+	int32		k;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("k must not be null")));
+	k = PG_GETARG_INT32(argno);
+	if (k <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be positive, not %d", k)));
+	if (state->limit != 0 && state->limit != k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be the same for every row of a group (%d, then %d)",
+						state->limit, k)));
+	state->limit = k;
+}
+
+/*
+ * Order of motif entries (C strings "stem NUL word") that groups them by stem
+ * (strcmp stops at the NUL), each group's most frequent word first.
+ */
+static int
+motif_stem_compare(const void *a, const void *b)
+{
+	int			cmp = strcmp(((const TermCount *) a)->key, ((const TermCount *) b)->key);
+
+	return cmp != 0 ? cmp : termcount_compare(a, b);
+}
+
+/* Order of ranked terms: count descending, then the shown term's bytes. */
+static int
+ranked_compare(const void *a, const void *b)
+{
+	const RankedTerm *x = a;
+	const RankedTerm *y = b;
+	TermCount	tx = {x->term, x->termlen, x->count};
+	TermCount	ty = {y->term, y->termlen, y->count};
+
+	return termcount_compare(&tx, &ty);
+}
+
+/* Strings to leave out of a ranking, normalised as the summary's terms are. */
+typedef struct Exclusions
+{
+	char	  **strs;
+	int		   *lens;
+	int			n;
+} Exclusions;
+
+/* Whether len bytes at str are one of the excluded strings. */
+static bool
+is_excluded(const Exclusions *ex, const char *str, int len)
+{
+	for (int i = 0; i < ex->n; i++)
+	{
+		if (ex->lens[i] == len && memcmp(ex->strs[i], str, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * All terms of a summary in ranked order, without the excluded ones.  Motifs
+ * are grouped by stem; a stem is left out when it or any of its words is
+ * excluded.  The returned strings are C strings.
+ */
+static RankedTerm *
+rank_terms(const TermCounts *tc, const Exclusions *ex, int *nranked)
+{
+	int			nterms;
+	TermCount  *terms = termcounts_sorted(tc, &nterms);
+	RankedTerm *ranked = palloc(sizeof(RankedTerm) * Max(nterms, 1));
+	bool	   *dropped = palloc0(sizeof(bool) * Max(nterms, 1));
+	int			n = 0;
+	int			kept = 0;
+
+	/* copy every key to a C string; motif keys hold a NUL between stem and word */
+	for (int i = 0; i < nterms; i++)
+	{
+		char	   *copy = palloc(terms[i].keylen + 1);
+
+		memcpy(copy, terms[i].key, terms[i].keylen);
+		copy[terms[i].keylen] = '\0';
+		terms[i].key = copy;
+	}
+	if (termcounts_kind(tc) == TERMS_TAGS)
+	{
+		for (int i = 0; i < nterms; i++)
+		{
+			if (!is_excluded(ex, terms[i].key, terms[i].keylen))
+				ranked[n++] = (RankedTerm)
+				{
+					terms[i].key, terms[i].keylen, terms[i].key, terms[i].keylen, terms[i].count
+				};
+		}
+		*nranked = n;
+		return ranked;
+	}
+
+	qsort(terms, nterms, sizeof(TermCount), motif_stem_compare);
+	for (int i = 0; i < nterms; i++)
+	{
+		const char *stem = terms[i].key;
+		const char *word = stem + strlen(stem) + 1;
+
+		if (n == 0 || strcmp(ranked[n - 1].stem, stem) != 0)
+			ranked[n++] = (RankedTerm)
+			{
+				word, strlen(word), stem, strlen(stem), 0
+			};
+		ranked[n - 1].count += terms[i].count;
+		if (is_excluded(ex, word, strlen(word)) || is_excluded(ex, stem, strlen(stem)))
+			dropped[n - 1] = true;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if (!dropped[i])
+			ranked[kept++] = ranked[i];
+	}
+	qsort(ranked, kept, sizeof(RankedTerm), ranked_compare);
+	*nranked = kept;
+	return ranked;
+}
+
+/* The row type archive.ranked_term behind a function returning ranked_term[]. */
+static RankedTermType *
+ranked_term_type(FunctionCallInfo fcinfo)
+{
+	RankedTermType *type = fcinfo->flinfo->fn_extra;
+
+	if (type == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		Oid			rettype = get_func_rettype(fcinfo->flinfo->fn_oid);
+
+		type = palloc(sizeof(RankedTermType));
+		type->elemtype = get_element_type(rettype);
+		if (type->elemtype == InvalidOid)
+			elog(ERROR, "function returning archive.ranked_term[] declared with another type");
+		get_typlenbyvalalign(type->elemtype, &type->typlen, &type->typbyval, &type->typalign);
+		type->tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(type->elemtype, -1));
+		if (type->tupdesc->natts != 3)
+			elog(ERROR, "archive.ranked_term must have three columns");
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = type;
+	}
+	return type;
+}
+
+/*
+ * The k strongest terms of a summary as archive.ranked_term[] (term, count,
+ * share), leaving out the excluded ones (tags compared normalised, motifs by
+ * shown word or stem after case folding).
+ */
+static Datum
+ranked_terms_array(FunctionCallInfo fcinfo, const TermCounts *tc, int32 k,
+				   ArrayType *exclude)
+{
+	RankedTermType *type = ranked_term_type(fcinfo);
+	Exclusions	ex = {NULL, NULL, 0};
+	int			nranked;
+	RankedTerm *ranked;
+	Datum	   *elems;
+	int			nelems;
+	int64		rows = termcounts_rows(tc);
+
+	if (exclude != NULL)
+	{
+		Datum	   *datums;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+		ex.strs = palloc(sizeof(char *) * Max(n, 1));
+		ex.lens = palloc(sizeof(int) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			text	   *t;
+
+			if (nulls[i])
+				continue;
+			t = DatumGetTextPP(datums[i]);
+			if (termcounts_kind(tc) == TERMS_TAGS)
+				ex.strs[ex.n] = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
+			else
+				ex.strs[ex.n] = fold_case(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
+			if (ex.strs[ex.n] != NULL)
+				ex.n++;
+		}
+	}
+
+	ranked = rank_terms(tc, &ex, &nranked);
+	nelems = Min(nranked, k);
+	elems = palloc(sizeof(Datum) * Max(nelems, 1));
+	for (int i = 0; i < nelems; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(ranked[i].term, ranked[i].termlen));
+		values[1] = Int64GetDatum(ranked[i].count);
+		values[2] = Float8GetDatum(rows > 0 ? (double) ranked[i].count / (double) rows : 0.0);
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(type->tupdesc, values, nulls));
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nelems, type->elemtype,
+										  type->typlen, type->typbyval, type->typalign));
+}
+
+/* ---------- the type archive.termcounts ---------- */
+
+/* Append a JSON string of len bytes (which may not be NUL-terminated). */
+static void
+append_json_string(StringInfo buf, const char *str, int len)
+{
+	char	   *copy = pnstrdup(str, len);
+
+	escape_json(buf, copy);
+	pfree(copy);
+}
+
+/*
+ * Text form, JSON: {"kind": "tags", "capacity": 4096, "rows": 3, "error": 0,
+ * "terms": [["go", 2], ...]}; motif terms are [stem, word, count].
+ */
+PG_FUNCTION_INFO_V1(archive_termcounts_out);
+Datum
+archive_termcounts_out(PG_FUNCTION_ARGS)
+{
+	TermCounts *tc = termcounts_arg(fcinfo, 0);
+	TermCount  *terms;
+	int			nterms;
+	StringInfoData buf;
+
+	terms = termcounts_sorted(tc, &nterms);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"kind\": \"%s\", \"capacity\": %d, \"rows\": " INT64_FORMAT
+					 ", \"error\": " INT64_FORMAT ", \"terms\": [",
+					 termcounts_kind(tc) == TERMS_TAGS ? "tags" : "motifs",
+					 termcounts_capacity(tc), termcounts_rows(tc), termcounts_error(tc));
+	for (int i = 0; i < nterms; i++)
+	{
+		appendStringInfoString(&buf, i > 0 ? ", [" : "[");
+		if (termcounts_kind(tc) == TERMS_TAGS)
+			append_json_string(&buf, terms[i].key, terms[i].keylen);
+		else
+		{
+			int			stemlen = strlen(terms[i].key);
+
+			append_json_string(&buf, terms[i].key, stemlen);
+			appendStringInfoString(&buf, ", ");
+			append_json_string(&buf, terms[i].key + stemlen + 1,
+							   terms[i].keylen - stemlen - 1);
+		}
+		appendStringInfo(&buf, ", " INT64_FORMAT "]", terms[i].count);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* Parse the text form; every check of the flat form applies too. */
+PG_FUNCTION_INFO_V1(archive_termcounts_in);
+Datum
+archive_termcounts_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb = jsonform_parse(str, TERMCOUNTS_TYPE);
+	const char *kindstr;
+	int			kindlen;
+	TermKind	kind;
+	int64		capacity;
+	JsonbContainer *list;
+	int			nterms;
+	TermCount  *terms;
+
+	jsonform_string(jsonform_field(jb, "kind"), TERMCOUNTS_TYPE, "kind", &kindstr, &kindlen);
+	if (kindlen == 4 && memcmp(kindstr, "tags", 4) == 0)
+		kind = TERMS_TAGS;
+	else if (kindlen == 6 && memcmp(kindstr, "motifs", 6) == 0)
+		kind = TERMS_MOTIFS;
+	else
+		jsonform_error(TERMCOUNTS_TYPE, "kind must be \"tags\" or \"motifs\"");
+	capacity = jsonform_integer(jsonform_field(jb, "capacity"), TERMCOUNTS_TYPE, "capacity");
+	if (capacity < TERMCOUNT_MIN_CAPACITY || capacity > TERMCOUNT_MAX_CAPACITY)
+		jsonform_error(TERMCOUNTS_TYPE, "capacity out of range");
+	list = jsonform_array(jsonform_field(jb, "terms"), TERMCOUNTS_TYPE, "terms");
+	nterms = JsonContainerSize(list);
+	if (nterms > capacity * 2)
+		jsonform_error(TERMCOUNTS_TYPE, "more terms than the capacity allows");
+	terms = palloc(sizeof(TermCount) * Max(nterms, 1));
+	for (int i = 0; i < nterms; i++)
+	{
+		JsonbContainer *pair = jsonform_array(getIthJsonbValueFromContainer(list, i), TERMCOUNTS_TYPE, "a term");
+		int			nparts = kind == TERMS_TAGS ? 2 : 3;
+		const char *key;
+		int			keylen;
+
+		if ((int) JsonContainerSize(pair) != nparts)
+			jsonform_error(TERMCOUNTS_TYPE, kind == TERMS_TAGS ? "a tag term is [tag, count]"
+							 : "a motif term is [stem, word, count]");
+		jsonform_string(getIthJsonbValueFromContainer(pair, 0), TERMCOUNTS_TYPE, "a term", &key, &keylen);
+		if (kind == TERMS_TAGS)
+		{
+			int			normlen;
+			char	   *norm = tag_normalize(key, keylen, &normlen);
+
+			if (norm == NULL || normlen != keylen || memcmp(norm, key, keylen) != 0)
+				jsonform_error(TERMCOUNTS_TYPE, "a tag must be given normalised (see archive.normalize_tag)");
+		}
+		else
+		{
+			const char *word;
+			int			wordlen;
+			char	   *both;
+
+			jsonform_string(getIthJsonbValueFromContainer(pair, 1), TERMCOUNTS_TYPE, "a word", &word, &wordlen);
+			both = palloc(keylen + 1 + wordlen);
+			memcpy(both, key, keylen);
+			both[keylen] = '\0';
+			memcpy(both + keylen + 1, word, wordlen);
+			key = both;
+			keylen = keylen + 1 + wordlen;
+		}
+		terms[i].key = key;
+		terms[i].keylen = keylen;
+		terms[i].count = jsonform_integer(getIthJsonbValueFromContainer(pair, nparts - 1), TERMCOUNTS_TYPE, "a count");
+	}
+	PG_RETURN_DATUM(termcounts_datum(termcounts_from_terms(CurrentMemoryContext, kind,
+														   (int32) capacity,
+														   jsonform_integer(jsonform_field(jb, "rows"), TERMCOUNTS_TYPE, "rows"),
+														   jsonform_integer(jsonform_field(jb, "error"), TERMCOUNTS_TYPE, "error"),
+														   terms, nterms)));
+}
+
+/* Binary receive: the flat form as sent, checked in full. */
+PG_FUNCTION_INFO_V1(archive_termcounts_recv);
+Datum
+archive_termcounts_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	const char *data = pq_getmsgbytes(buf, buf->len - buf->cursor);
+	Size		len = buf->len - (data - buf->data);
+
+	PG_RETURN_DATUM(termcounts_datum(termcounts_unflatten(CurrentMemoryContext, data, len)));
+}
+
+/* Binary send: the flat form. */
+PG_FUNCTION_INFO_V1(archive_termcounts_send);
+Datum
+archive_termcounts_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* archive.rows(termcounts): input rows the summary has seen. */
+PG_FUNCTION_INFO_V1(archive_termcounts_rows);
+Datum
+archive_termcounts_rows(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(termcounts_rows(termcounts_arg(fcinfo, 0)));
+}
+
+/* archive.max_error(termcounts): largest possible undercount of any count. */
+PG_FUNCTION_INFO_V1(archive_termcounts_error);
+Datum
+archive_termcounts_error(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(termcounts_error(termcounts_arg(fcinfo, 0)));
+}
+
+/* archive.top_terms(termcounts, k, exclude): the k strongest terms, ranked. */
+PG_FUNCTION_INFO_V1(archive_top_terms);
+Datum
+archive_top_terms(PG_FUNCTION_ARGS)
+{
+	TermCounts *tc = termcounts_arg(fcinfo, 0);
+	TermAggState state = {tc, 0};
+
+	termagg_set_limit(&state, fcinfo, 1);
+	return ranked_terms_array(fcinfo, tc, state.limit, PG_GETARG_ARRAYTYPE_P(2));
+}
+
+/* archive.terms(termcounts): every kept term with its stem and count, ranked order. */
+PG_FUNCTION_INFO_V1(archive_terms);
+Datum
+archive_terms(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TermCounts *tc = termcounts_arg(fcinfo, 0);
+	TermCount  *terms;
+	int			nterms;
+
+	InitMaterializedSRF(fcinfo, 0);
+	terms = termcounts_sorted(tc, &nterms);
+	for (int i = 0; i < nterms; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		int			stemlen = termcounts_kind(tc) == TERMS_TAGS ? terms[i].keylen : strlen(terms[i].key);
+		const char *word = termcounts_kind(tc) == TERMS_TAGS ? terms[i].key : terms[i].key + stemlen + 1;
+		int			wordlen = termcounts_kind(tc) == TERMS_TAGS ? terms[i].keylen : terms[i].keylen - stemlen - 1;
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(word, wordlen));
+		values[1] = PointerGetDatum(cstring_to_text_with_len(terms[i].key, stemlen));
+		values[2] = Int64GetDatum(terms[i].count);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* ---------- aggregate support ---------- */
+
+/* Combine: merge the second state into the first (either may be NULL). */
+PG_FUNCTION_INFO_V1(archive_termagg_combine);
+Datum
+archive_termagg_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo);
+	TermAggState *dst = PG_ARGISNULL(0) ? NULL : (TermAggState *) PG_GETARG_POINTER(0);
+	TermAggState *src = PG_ARGISNULL(1) ? NULL : (TermAggState *) PG_GETARG_POINTER(1);
+
+	if (src == NULL)
+		PG_RETURN_POINTER(dst);
+	if (dst == NULL)
+	{
+		dst = MemoryContextAllocZero(aggcontext, sizeof(TermAggState));
+		dst->counts = termcounts_create(aggcontext, termcounts_kind(src->counts),
+										termcounts_capacity(src->counts));
+		dst->limit = src->limit;
+	}
+	if (termcounts_kind(dst->counts) != termcounts_kind(src->counts) ||
+		(dst->limit != 0 && src->limit != 0 && dst->limit != src->limit))
+		elog(ERROR, "archive: cannot combine states of different aggregates");
+	dst->limit = Max(dst->limit, src->limit);
+	termcounts_merge(dst->counts, src->counts);
+	PG_RETURN_POINTER(dst);
+}
+
+/* Serialize: int32 limit, then the flat summary. */
+PG_FUNCTION_INFO_V1(archive_termagg_serialize);
+Datum
+archive_termagg_serialize(PG_FUNCTION_ARGS)
+{
+	TermAggState *state = (TermAggState *) PG_GETARG_POINTER(0);
+	Size		len;
+	char	   *out;
+
+	aggregate_context(fcinfo);
+	out = termcounts_flatten(state->counts, TERMAGG_SERIAL_PREFIX, &len);
+	memcpy(out + VARHDRSZ, &state->limit, sizeof(int32));
+	SET_VARSIZE(out, TERMAGG_SERIAL_PREFIX + len);
+	PG_RETURN_BYTEA_P((bytea *) out);
+}
+
+/* Deserialize a state written by archive_termagg_serialize, checked in full. */
+PG_FUNCTION_INFO_V1(archive_termagg_deserialize);
+Datum
+archive_termagg_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo);
+	bytea	   *serial = PG_GETARG_BYTEA_PP(0);
+	const char *data = VARDATA_ANY(serial);
+	Size		len = VARSIZE_ANY_EXHDR(serial);
+	TermAggState *state;
+
+	if (len < sizeof(int32))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid archive aggregate state")));
+	state = MemoryContextAllocZero(aggcontext, sizeof(TermAggState));
+	memcpy(&state->limit, data, sizeof(int32));
+	if (state->limit < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid archive aggregate state")));
+	state->counts = termcounts_unflatten(aggcontext, data + sizeof(int32), len - sizeof(int32));
+	PG_RETURN_POINTER(state);
+}
+
+/* Final function of the summary aggregates: the state as archive.termcounts. */
+PG_FUNCTION_INFO_V1(archive_termagg_summary_final);
+Datum
+archive_termagg_summary_final(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	aggregate_context(fcinfo);
+	PG_RETURN_DATUM(termcounts_datum(((TermAggState *) PG_GETARG_POINTER(0))->counts));
+}
+
+/* Final function of the ranking aggregates: the k strongest terms. */
+PG_FUNCTION_INFO_V1(archive_termagg_ranked_final);
+Datum
+archive_termagg_ranked_final(PG_FUNCTION_ARGS)
+{
+	TermAggState *state;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	aggregate_context(fcinfo);
+	state = (TermAggState *) PG_GETARG_POINTER(0);
+	return ranked_terms_array(fcinfo, state->counts, state->limit, NULL);
+}
+
+/* Transition of archive.termcounts_union_agg: merge one stored summary. */
+PG_FUNCTION_INFO_V1(archive_termcounts_union_trans);
+Datum
+archive_termcounts_union_trans(PG_FUNCTION_ARGS)
+{
+	TermAggState *state;
+	TermCounts *tc;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+	tc = termcounts_arg(fcinfo, 1);
+	state = termagg_state(fcinfo, termcounts_kind(tc));
+	if (termcounts_kind(state->counts) != termcounts_kind(tc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot union a tag summary with a motif summary")));
+	termcounts_merge(state->counts, tc);
+	PG_RETURN_POINTER(state);
+}

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * termcount.h
+ *	  The counting core: a bounded, mergeable string -> count summary.
+ *
+ * A TermCounts counts how many input rows (posts, titles) carried each term.
+ * It keeps at most 2 * capacity terms; beyond that it prunes with the
+ * Misra-Gries rule (see termcount.c), which keeps the summary mergeable and
+ * its error known: a term's true count lies in [count, count + error].
+ *
+ * No SQL here: the SQL types and aggregates are in summary.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ARCHIVE_TERMCOUNT_H
+#define ARCHIVE_TERMCOUNT_H
+
+#include "postgres.h"
+
+/* What the terms are; summaries of different kinds never merge. */
+typedef enum TermKind
+{
+	TERMS_TAGS = 1,				/* key: a normalised tag */
+	TERMS_MOTIFS = 2			/* key: stem, NUL byte, surface word */
+} TermKind;
+
+/* Bounds on the capacity of a summary (also the range of the setting). */
+#define TERMCOUNT_MIN_CAPACITY 16
+#define TERMCOUNT_MAX_CAPACITY (1 << 20)
+
+/* Longest key accepted, in bytes (longer tags and words are not counted). */
+#define TERMCOUNT_MAX_KEY 1000
+
+/* One counted term, as handed out in sorted order. */
+typedef struct TermCount
+{
+	const char *key;
+	uint32		keylen;
+	int64		count;
+} TermCount;
+
+typedef struct TermCounts TermCounts;
+
+extern TermCounts *termcounts_create(MemoryContext mcxt, TermKind kind,
+									 int32 capacity);
+extern TermKind termcounts_kind(const TermCounts *tc);
+extern int64 termcounts_rows(const TermCounts *tc);
+extern int64 termcounts_error(const TermCounts *tc);
+extern int32 termcounts_capacity(const TermCounts *tc);
+extern void termcounts_add_rows(TermCounts *tc, int64 rows);
+extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
+						   int64 count);
+extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
+extern TermCount *termcounts_sorted(const TermCounts *tc, int *nterms);
+extern int	termcount_compare(const void *a, const void *b);
+
+/* The flat form: a version byte, then the summary (see termcount.c). */
+extern char *termcounts_flatten(const TermCounts *tc, Size prefix, Size *len);
+extern TermCounts *termcounts_unflatten(MemoryContext mcxt, const char *data,
+										Size len);
+extern TermCounts *termcounts_from_terms(MemoryContext mcxt, TermKind kind,
+										 int32 capacity, int64 rows, int64 error,
+										 TermCount *terms, int nterms);
+
+#endif							/* ARCHIVE_TERMCOUNT_H */

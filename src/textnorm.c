@@ -1,0 +1,102 @@
+/*-------------------------------------------------------------------------
+ *
+ * textnorm.c
+ *	  Text normalisation shared by tags and title words.
+ *
+ * Case folding: ASCII text folds by ASCII rules (so results do not depend on
+ * a server's locale, which matters when summaries travel between servers);
+ * other text folds with lower() of the database's default collation.
+ *
+ * A tag is normalised by trimming white space, folding runs of inner white
+ * space to one space, and folding case: " Design  Systems" -> "design systems".
+ * A tag that is empty after trimming is no tag.  archive.normalize_tag()
+ * exposes the same function to SQL so that SQL compares tags the same way.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+
+#include "textnorm.h"
+
+/* White space inside and around tags: ASCII blanks and control characters. */
+static inline bool
+is_tag_space(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f;
+}
+
+/* Fold the case of len bytes; returns a palloc'd string of *outlen bytes. */
+char *
+fold_case(const char *str, int len, int *outlen)
+{
+	char	   *out;
+	bool		ascii = true;
+
+	for (int i = 0; i < len; i++)
+	{
+		if ((unsigned char) str[i] >= 0x80)
+		{
+			ascii = false;
+			break;
+		}
+	}
+	if (!ascii)
+	{
+		out = str_tolower(str, len, DEFAULT_COLLATION_OID);
+		*outlen = strlen(out);
+		return out;
+	}
+	out = palloc(len + 1);
+	for (int i = 0; i < len; i++)
+		out[i] = (str[i] >= 'A' && str[i] <= 'Z') ? str[i] + ('a' - 'A') : str[i];
+	out[len] = '\0';
+	*outlen = len;
+	return out;
+}
+
+/*
+ * Normalise a tag of len bytes; returns a palloc'd NUL-terminated string of
+ * *outlen bytes, or NULL when nothing but white space is left.
+ */
+char *
+tag_normalize(const char *str, int len, int *outlen)
+{
+	char	   *squeezed = palloc(len + 1);
+	int			n = 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		if (!is_tag_space((unsigned char) str[i]))
+			squeezed[n++] = str[i];
+		else if (n > 0 && squeezed[n - 1] != ' ')
+			squeezed[n++] = ' ';
+	}
+	if (n > 0 && squeezed[n - 1] == ' ')
+		n--;
+	if (n == 0)
+	{
+		pfree(squeezed);
+		return NULL;
+	}
+	return fold_case(squeezed, n, outlen);
+}
+
+/* archive.normalize_tag(text): the tag as every comparison sees it, or NULL. */
+PG_FUNCTION_INFO_V1(archive_normalize_tag);
+Datum
+archive_normalize_tag(PG_FUNCTION_ARGS)
+{
+	text	   *tag = PG_GETARG_TEXT_PP(0);
+	char	   *norm;
+	int			len;
+
+	norm = tag_normalize(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag), &len);
+	if (norm == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(norm, len));
+}

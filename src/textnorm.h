@@ -1,0 +1,15 @@
+/*-------------------------------------------------------------------------
+ *
+ * textnorm.h
+ *	  Text normalisation shared by tags and title words: case folding and
+ *	  the one tag normalisation every tag comparison uses.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ARCHIVE_TEXTNORM_H
+#define ARCHIVE_TEXTNORM_H
+
+extern char *fold_case(const char *str, int len, int *outlen);
+extern char *tag_normalize(const char *str, int len, int *outlen);
+
+#endif							/* ARCHIVE_TEXTNORM_H */
