@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 
 #include "archive.h"
 #include "termcount.h"
@@ -17,6 +18,7 @@
 PG_MODULE_MAGIC;
 
 int			archive_summary_capacity = 4096;
+int			archive_max_markdown_bytes = 1024 * 1024;
 
 void		_PG_init(void);
 
@@ -35,6 +37,17 @@ _PG_init(void)
 							TERMCOUNT_MAX_CAPACITY,
 							PGC_USERSET,
 							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("archive.max_markdown_bytes",
+							"Largest Markdown text, in bytes, that is parsed.",
+							"Longer Markdown is refused with an error, which bounds "
+							"the time cmark can spend on any one text.",
+							&archive_max_markdown_bytes,
+							1024 * 1024,
+							0,
+							MaxAllocSize / 2,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("archive");
 }
