@@ -34,7 +34,9 @@ SELECT pg_catalog.pg_extension_config_dump('archive.filler_words', 'WHERE NOT sh
 
 INSERT INTO archive.filler_words (word, shipped)
 SELECT w, true FROM pg_catalog.unnest(ARRAY[
-    'actually', 'really', 'just', 'here''s', 'heres', 'here', 'things', 'thing',
+    'actually', 'really', 'just', 'another', 'back', 'enough', 'without', 'within',
+    'across', 'behind', 'beyond', 'around', 'toward', 'towards', 'among', 'upon',
+    'despite', 'versus', 'along', 'inside', 'outside', 'next', 'last', 'here''s', 'heres', 'here', 'things', 'thing',
     'stuff', 'simply', 'basically', 'literally', 'totally', 'truly', 'quite',
     'very', 'pretty', 'lot', 'lots', 'bit', 'way', 'ways', 'kind', 'sort',
     'what''s', 'that''s', 'there''s', 'it''s', 'let''s', 'we''re', 'you''re',
@@ -361,3 +363,637 @@ CREATE FUNCTION archive.posts_per_month(span archive.span, OUT month date, OUT p
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION archive.posts_per_month(archive.span) IS
     'Each calendar month (UTC) of the span that has posts, ascending, with its post count';
+
+-- ===========================================================================
+-- The store: posts, topics, memberships, and where posts come from
+-- ===========================================================================
+
+CREATE TYPE archive.visibility AS ENUM ('public', 'draft', 'private');
+COMMENT ON TYPE archive.visibility IS 'Who may see a post: only public posts count anywhere in topic pages';
+
+CREATE TABLE archive.posts (
+    key text PRIMARY KEY CHECK (key <> ''),
+    url text,
+    slug text,
+    title text,
+    summary text,
+    published_at timestamptz,
+    tags text[] NOT NULL DEFAULT '{}',
+    authors text[] NOT NULL DEFAULT '{}',
+    body_markdown text,
+    visibility archive.visibility NOT NULL DEFAULT 'public',
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE archive.posts IS
+    'The embedded post store: one row per post, keyed by a stable key (the loader uses the url)';
+SELECT pg_catalog.pg_extension_config_dump('archive.posts', '');
+
+CREATE TABLE archive.topics (
+    slug text PRIMARY KEY CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    name text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
+    lens text,
+    through_line text,
+    advice text[] NOT NULL DEFAULT '{}',
+    pitfalls text[] NOT NULL DEFAULT '{}',
+    tags text[] NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE archive.topics IS
+    'Defined topics with their editorial text; a post belongs to a topic when it carries one of its tags or post_topics says so. With no rows, every tag of archive.min_topic_posts public posts is a topic';
+SELECT pg_catalog.pg_extension_config_dump('archive.topics', '');
+
+CREATE TABLE archive.post_topics (
+    topic text NOT NULL REFERENCES archive.topics (slug) ON DELETE CASCADE ON UPDATE CASCADE,
+    post_key text NOT NULL,
+    PRIMARY KEY (topic, post_key)
+);
+COMMENT ON TABLE archive.post_topics IS
+    'Explicit post-to-topic memberships, on top of the memberships that topic tags give';
+SELECT pg_catalog.pg_extension_config_dump('archive.post_topics', '');
+
+CREATE TABLE archive.source (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    relation text NOT NULL,
+    columns jsonb NOT NULL DEFAULT '{}',
+    viewdef text
+);
+COMMENT ON TABLE archive.source IS
+    'Where posts come from when not from archive.posts: a relation and a column mapping (see archive.set_source)';
+SELECT pg_catalog.pg_extension_config_dump('archive.source', '');
+
+CREATE VIEW archive.post_source WITH (security_invoker) AS
+SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdown, visibility
+FROM archive.posts;
+COMMENT ON VIEW archive.post_source IS
+    'Posts as the extension reads them: archive.posts, or the relation given to archive.set_source';
+
+CREATE FUNCTION archive.normalize_tags(tags text[]) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        SELECT coalesce(array_agg(tag ORDER BY first_seen), '{}')
+        FROM (SELECT archive.normalize_tag(t) AS tag, min(i) AS first_seen
+              FROM unnest(tags) WITH ORDINALITY AS u(t, i)
+              GROUP BY 1) AS n
+        WHERE tag IS NOT NULL
+    $$;
+COMMENT ON FUNCTION archive.normalize_tags(text[]) IS
+    'The distinct normalised tags of an array, in order of first appearance, blanks left out';
+
+CREATE FUNCTION archive.slugify(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        SELECT nullif(btrim(regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g'), '-'), '')
+    $$;
+COMMENT ON FUNCTION archive.slugify(text) IS
+    'A url-safe slug of a name: lower-case ASCII letters and digits joined by hyphens; NULL when none are left';
+
+CREATE FUNCTION archive.set_source(relation regclass, columns jsonb DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        wanted constant text[] := ARRAY['key', 'url', 'slug', 'title', 'summary', 'published_at',
+                                        'tags', 'authors', 'body_markdown', 'visibility'];
+        types constant text[] := ARRAY['text', 'text', 'text', 'text', 'text', 'timestamptz',
+                                       'text[]', 'text[]', 'text', 'archive.visibility'];
+        col text;
+        source_col text;
+        exprs text[] := '{}';
+        unknown text;
+    BEGIN
+        SELECT string_agg(k, ', ') INTO unknown
+        FROM jsonb_object_keys(columns) AS k WHERE k <> ALL (wanted);
+        IF unknown IS NOT NULL THEN
+            RAISE EXCEPTION 'unknown post columns in mapping: %', unknown
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Map any of: ' || array_to_string(wanted, ', ');
+        END IF;
+        FOR i IN 1 .. array_length(wanted, 1) LOOP
+            col := wanted[i];
+            source_col := coalesce(columns ->> col, col);
+            IF EXISTS (SELECT 1 FROM pg_attribute
+                       WHERE attrelid = relation AND attname = source_col
+                         AND attnum > 0 AND NOT attisdropped) THEN
+                exprs := exprs || format('(%I)::%s AS %I', source_col, types[i], col);
+            ELSIF col IN ('key', 'title') OR columns ? col THEN
+                RAISE EXCEPTION 'relation % has no column "%" for post %', relation, source_col, col
+                    USING ERRCODE = 'undefined_column';
+            ELSIF col = 'visibility' THEN
+                exprs := exprs || format('%L::archive.visibility AS visibility', 'public');
+            ELSIF col IN ('tags', 'authors') THEN
+                exprs := exprs || format('%L::text[] AS %I', '{}', col);
+            ELSE
+                exprs := exprs || format('NULL::%s AS %I', types[i], col);
+            END IF;
+        END LOOP;
+        EXECUTE format('CREATE OR REPLACE VIEW archive.post_source WITH (security_invoker) AS SELECT %s FROM %s',
+                       array_to_string(exprs, ', '), relation);
+        INSERT INTO archive.source (relation, columns, viewdef)
+        VALUES (relation::text, columns, pg_get_viewdef('archive.post_source'::regclass))
+        ON CONFLICT (singleton) DO UPDATE
+            SET relation = excluded.relation, columns = excluded.columns, viewdef = excluded.viewdef;
+    END
+    $$;
+COMMENT ON FUNCTION archive.set_source(regclass, jsonb) IS
+    'Read posts from an existing table or view; columns maps post columns (key, title, published_at, tags, ...) to its columns';
+
+CREATE FUNCTION archive.reset_source() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        EXECUTE 'CREATE OR REPLACE VIEW archive.post_source WITH (security_invoker) AS '
+             || 'SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdown, visibility '
+             || 'FROM archive.posts';
+        DELETE FROM archive.source;
+    END
+    $$;
+COMMENT ON FUNCTION archive.reset_source() IS 'Read posts from archive.posts again';
+
+CREATE FUNCTION archive.ensure_source() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        configured archive.source;
+    BEGIN
+        SELECT * INTO configured FROM archive.source;
+        IF FOUND AND configured.viewdef IS DISTINCT FROM pg_get_viewdef('archive.post_source'::regclass) THEN
+            PERFORM archive.set_source(configured.relation::regclass, configured.columns);
+        END IF;
+    END
+    $$;
+COMMENT ON FUNCTION archive.ensure_source() IS
+    'Recreate archive.post_source from archive.source when they differ (after a restore, say); refresh calls it';
+
+-- ---------------------------------------------------------------------------
+-- Topics and memberships as the pages see them (public posts only)
+-- ---------------------------------------------------------------------------
+
+CREATE VIEW archive.public_posts WITH (security_invoker) AS
+SELECT key, url, slug, title, summary, published_at, archive.normalize_tags(tags) AS tags, authors
+FROM archive.post_source
+WHERE visibility = 'public';
+COMMENT ON VIEW archive.public_posts IS 'The public posts, tags normalised: the only posts any figure or page counts';
+
+CREATE VIEW archive.topic_catalog WITH (security_invoker) AS
+SELECT slug AS topic, name, lens, through_line, advice, pitfalls,
+       archive.normalize_tags(tags) AS tags, false AS implicit
+FROM archive.topics
+UNION ALL
+SELECT CASE WHEN dup = 1 THEN base_slug ELSE base_slug || '-' || dup END,
+       upper(left(tag, 1)) || substr(tag, 2), NULL, NULL, '{}', '{}', ARRAY[tag], true
+FROM (SELECT t.term AS tag, coalesce(archive.slugify(t.term), 'topic') AS base_slug,
+             row_number() OVER (PARTITION BY coalesce(archive.slugify(t.term), 'topic')
+                                ORDER BY t.count DESC, t.term COLLATE "C") AS dup
+      FROM archive.terms((SELECT archive.tag_counts_agg(tags) FROM archive.public_posts)) AS t
+      WHERE t.count >= current_setting('archive.min_topic_posts', true)::int) AS implicit_topics
+WHERE NOT EXISTS (SELECT 1 FROM archive.topics);
+COMMENT ON VIEW archive.topic_catalog IS
+    'Every topic: the rows of archive.topics, or, when there are none, one topic per tag of at least archive.min_topic_posts public posts';
+
+CREATE VIEW archive.topic_members WITH (security_invoker) AS
+SELECT c.topic, p.key AS post_key
+FROM archive.topic_catalog AS c
+JOIN archive.public_posts AS p ON p.tags && c.tags
+UNION
+SELECT pt.topic, pt.post_key
+FROM archive.post_topics AS pt
+JOIN archive.public_posts AS p ON p.key = pt.post_key;
+COMMENT ON VIEW archive.topic_members IS
+    'Which public posts belong to which topic: by a topic tag or by an explicit membership';
+
+-- ===========================================================================
+-- Topic-page records
+-- ===========================================================================
+
+CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.termcounts,
+                                    whole archive.termcounts, k integer)
+    RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        -- The k motifs that set one half of a topic's posts (older or newer) apart:
+        -- stems with more titles in this half than in the other, ranked by that
+        -- difference, then by titles in the whole topic, then by the word.
+        WITH other_stems AS (
+            SELECT t.stem, sum(t.count) AS count FROM archive.terms(other_half) AS t GROUP BY t.stem
+        ),
+        whole_stems AS (
+            SELECT t.stem, sum(t.count) AS count FROM archive.terms(whole) AS t GROUP BY t.stem
+        ),
+        shown AS (
+            SELECT r.term, r.count, r.share,
+                   (SELECT t.stem FROM archive.terms(half) AS t WHERE t.term = r.term) AS stem
+            FROM unnest(archive.top_terms(half, 2147483647)) AS r
+        )
+        SELECT jsonb_agg(jsonb_build_object('term', c.term, 'count', c.count, 'share', c.share)
+                         ORDER BY c.lead DESC, c.whole_count DESC, c.term COLLATE "C")
+        FROM (SELECT s.term, s.count, s.share, s.count - coalesce(o.count, 0) AS lead,
+                     coalesce(w.count, 0) AS whole_count
+              FROM shown AS s
+              LEFT JOIN other_stems AS o ON o.stem = s.stem
+              LEFT JOIN whole_stems AS w ON w.stem = s.stem
+              WHERE s.count > coalesce(o.count, 0)
+              ORDER BY lead DESC, whole_count DESC, s.term COLLATE "C"
+              LIMIT k) AS c
+    $$;
+COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
+    'The k title motifs that set one half of a topic''s posts apart from the other half, strongest first';
+
+CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
+    RETURNS TABLE (topic text, span archive.span, record jsonb)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH catalog AS (
+        SELECT * FROM archive.topic_catalog
+        WHERE only_topics IS NULL OR topic = ANY (only_topics)
+    ),
+    members AS (
+        SELECT m.topic, p.key, p.title, p.url, p.summary, p.tags, p.published_at,
+               row_number() OVER w AS age_rank,
+               count(*) OVER (PARTITION BY m.topic) AS topic_posts
+        FROM archive.topic_members AS m
+        JOIN catalog AS c ON c.topic = m.topic
+        JOIN archive.public_posts AS p ON p.key = m.post_key
+        WINDOW w AS (PARTITION BY m.topic ORDER BY p.published_at NULLS FIRST, p.key)
+    ),
+    whole AS (
+        SELECT t.term, t.count::float8 / greatest(archive.rows(s.summary), 1) AS share
+        FROM (SELECT archive.tag_counts_agg(tags) AS summary FROM archive.public_posts) AS s,
+             archive.terms(s.summary) AS t
+    ),
+    figures AS (
+        SELECT topic,
+               archive.topic_span(published_at) AS span,
+               archive.tag_counts_agg(tags) AS tag_summary,
+               archive.title_terms_agg(title) AS motif_summary,
+               archive.title_terms_agg(title) FILTER (WHERE age_rank <= topic_posts / 2) AS early_summary,
+               archive.title_terms_agg(title) FILTER (WHERE age_rank > topic_posts / 2) AS recent_summary
+        FROM members
+        GROUP BY topic
+    ),
+    -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
+    -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
+    adjacent AS (
+        SELECT f.topic,
+               jsonb_agg(jsonb_build_object(
+                   'term', a.term, 'count', a.count, 'share', round(a.share::numeric, 4),
+                   'lift', round(a.lift::numeric, 3), 'strength', round(a.strength::numeric, 3),
+                   'url', a.url) ORDER BY a.rank) AS tags
+        FROM figures AS f
+        JOIN catalog AS c ON c.topic = f.topic
+        CROSS JOIN LATERAL (
+            SELECT r.*, row_number() OVER (ORDER BY r.strength DESC, r.count DESC, r.term COLLATE "C") AS rank
+            FROM (SELECT t.term, t.count, t.share, t.share / w.share AS lift,
+                         t.count * ln(t.share / w.share) AS strength,
+                         (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
+                          FROM catalog AS o
+                          WHERE current_setting('archive.topic_url', true) <> '' AND t.term = ANY (o.tags)
+                          ORDER BY o.topic LIMIT 1) AS url
+                  FROM unnest(archive.top_terms(f.tag_summary, 2147483647, c.tags)) AS t
+                  JOIN whole AS w ON w.term = t.term
+                  WHERE t.share > w.share) AS r
+        ) AS a
+        WHERE a.rank <= 5
+        GROUP BY f.topic
+    ),
+    motifs AS (
+        SELECT f.topic,
+               (SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
+                WHERE t.count >= 2) AS all_motifs,
+               archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3) AS early,
+               archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3) AS recent
+        FROM figures AS f
+    ),
+    -- Reading path: the newest post, the most central one (carrying most of the
+    -- three strongest adjacent tags, newest first on ties), and the oldest.
+    path AS (
+        SELECT m.topic,
+               jsonb_agg(jsonb_build_object('role', m.role, 'title', m.title, 'url', m.url,
+                                            'published_at', m.published_at, 'shared_tags', m.shared)
+                         ORDER BY m.step) AS steps
+        FROM (
+            SELECT DISTINCT ON (x.topic, x.key) x.*
+            FROM (
+                SELECT m.*, 'newest' AS role, 1 AS step, '{}'::text[] AS shared
+                FROM members AS m WHERE m.age_rank = m.topic_posts
+                UNION ALL
+                (SELECT DISTINCT ON (m.topic) m.*, 'central', 2, s.shared
+                FROM members AS m
+                JOIN adjacent AS a ON a.topic = m.topic
+                CROSS JOIN LATERAL (
+                    SELECT array_agg(t ORDER BY ord) AS shared
+                    FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
+                         WITH ORDINALITY AS s(t, ord)
+                    WHERE t = ANY (m.tags)) AS s
+                WHERE s.shared IS NOT NULL AND m.age_rank NOT IN (1, m.topic_posts)
+                ORDER BY m.topic, cardinality(s.shared) DESC, m.age_rank DESC)
+                UNION ALL
+                SELECT m.*, 'oldest', 3, '{}'::text[]
+                FROM members AS m WHERE m.age_rank = 1 AND m.topic_posts > 1
+            ) AS x
+            ORDER BY x.topic, x.key, x.step
+        ) AS m
+        GROUP BY m.topic
+    ),
+    refs AS (
+        SELECT m.topic,
+               jsonb_agg(jsonb_build_object('title', m.title, 'url', m.url, 'summary', m.summary,
+                                            'tags', to_jsonb(m.tags), 'published_at', m.published_at)
+                         ORDER BY m.age_rank DESC) AS posts
+        FROM members AS m
+        GROUP BY m.topic
+    )
+    SELECT c.topic, f.span,
+           jsonb_build_object(
+               'topic', c.topic, 'name', c.name, 'lens', c.lens, 'through_line', c.through_line,
+               'advice', to_jsonb(c.advice), 'pitfalls', to_jsonb(c.pitfalls),
+               'post_count', coalesce(archive.posts(f.span), 0),
+               'undated_posts', coalesce(archive.undated_posts(f.span), 0),
+               'first_published', archive.first_published(f.span),
+               'last_published', archive.last_published(f.span),
+               'posts_per_month', coalesce((SELECT jsonb_object_agg(to_char(pm.month, 'YYYY-MM'), pm.posts ORDER BY pm.month)
+                                            FROM archive.posts_per_month(f.span) AS pm), '{}'),
+               'adjacent_tags', coalesce(a.tags, '[]'),
+               'title_motifs', coalesce(mo.all_motifs, '[]'),
+               'early_motifs', coalesce(mo.early, '[]'),
+               'recent_motifs', coalesce(mo.recent, '[]'),
+               'reading_path', coalesce(p.steps, '[]'),
+               'references', coalesce(r.posts, '[]'))
+    FROM catalog AS c
+    LEFT JOIN figures AS f ON f.topic = c.topic
+    LEFT JOIN adjacent AS a ON a.topic = c.topic
+    LEFT JOIN motifs AS mo ON mo.topic = c.topic
+    LEFT JOIN path AS p ON p.topic = c.topic
+    LEFT JOIN refs AS r ON r.topic = c.topic
+    $$;
+COMMENT ON FUNCTION archive.page_figures(text[]) IS
+    'Live computation of the page record (every figure, as jsonb) of each topic, or of the given topics';
+
+CREATE TABLE archive.page_records (
+    topic text PRIMARY KEY,
+    name text NOT NULL,
+    post_count bigint NOT NULL,
+    first_published timestamptz,
+    last_published timestamptz,
+    span archive.span,
+    adjacent_tags text[] NOT NULL,
+    adjacent_scores jsonb NOT NULL,
+    title_motifs text[] NOT NULL,
+    motif_scores jsonb NOT NULL,
+    early_motifs text[] NOT NULL,
+    recent_motifs text[] NOT NULL,
+    reading_path jsonb NOT NULL,
+    "references" jsonb NOT NULL,
+    definition text NOT NULL,
+    claims text[] NOT NULL,
+    advice text[] NOT NULL,
+    pitfalls text[] NOT NULL,
+    record jsonb NOT NULL,
+    markdown text NOT NULL,
+    html text NOT NULL,
+    refreshed_at timestamptz NOT NULL,
+    CHECK (post_count = jsonb_array_length("references"))
+);
+COMMENT ON TABLE archive.page_records IS
+    'The stored topic pages, one row per topic, replaced by archive.refresh(); read them through archive.topic_pages';
+
+CREATE VIEW archive.topic_pages WITH (security_invoker) AS
+SELECT topic, name, post_count, first_published, last_published,
+       adjacent_tags, adjacent_scores, title_motifs, motif_scores, early_motifs, recent_motifs,
+       reading_path, "references", definition, claims, advice, pitfalls, refreshed_at
+FROM archive.page_records;
+COMMENT ON VIEW archive.topic_pages IS
+    'One row per topic: every figure, the scores behind each list, the generated prose, the reading path and the references';
+
+CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
+    RETURNS TABLE (topics_recomputed integer, posts_read bigint, elapsed interval)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        started constant timestamptz := clock_timestamp();
+        recomputed integer;
+    BEGIN
+        PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
+        PERFORM archive.ensure_source();
+        WITH computed AS MATERIALIZED (
+            SELECT f.topic, f.span, f.record, archive.page_prose(f.record) AS prose
+            FROM archive.page_figures() AS f
+        ),
+        upserted AS (
+            INSERT INTO archive.page_records AS p
+            SELECT c.topic, c.record ->> 'name', (c.record ->> 'post_count')::bigint,
+                   (c.record ->> 'first_published')::timestamptz,
+                   (c.record ->> 'last_published')::timestamptz,
+                   c.span,
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'adjacent_tags') AS e),
+                   c.record -> 'adjacent_tags',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'title_motifs') AS e),
+                   c.record -> 'title_motifs',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'early_motifs') AS e),
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'recent_motifs') AS e),
+                   c.prose -> 'reading_path',
+                   c.record -> 'references',
+                   c.prose ->> 'definition',
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'claims')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'advice')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'pitfalls')),
+                   c.record,
+                   archive.page_markdown(c.record),
+                   archive.page_html(c.record),
+                   started
+            FROM computed AS c
+            ON CONFLICT (topic) DO UPDATE SET
+                name = excluded.name, post_count = excluded.post_count,
+                first_published = excluded.first_published, last_published = excluded.last_published,
+                span = excluded.span, adjacent_tags = excluded.adjacent_tags,
+                adjacent_scores = excluded.adjacent_scores, title_motifs = excluded.title_motifs,
+                motif_scores = excluded.motif_scores, early_motifs = excluded.early_motifs,
+                recent_motifs = excluded.recent_motifs, reading_path = excluded.reading_path,
+                "references" = excluded."references", definition = excluded.definition,
+                claims = excluded.claims, advice = excluded.advice, pitfalls = excluded.pitfalls,
+                record = excluded.record, markdown = excluded.markdown, html = excluded.html,
+                refreshed_at = excluded.refreshed_at
+            RETURNING 1
+        ),
+        removed AS (
+            DELETE FROM archive.page_records AS p
+            WHERE NOT EXISTS (SELECT 1 FROM computed AS c WHERE c.topic = p.topic)
+        )
+        SELECT count(*) INTO recomputed FROM upserted;
+        RETURN QUERY SELECT recomputed, (SELECT count(*) FROM archive.public_posts),
+                            clock_timestamp() - started;
+    END
+    $$;
+COMMENT ON FUNCTION archive.refresh(boolean) IS
+    'Bring every topic page up to date; returns the topics recomputed, the posts read and the time spent';
+
+CREATE FUNCTION archive.topic_markdown(topic text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT markdown FROM archive.page_records AS p WHERE p.topic = topic_markdown.topic $$;
+COMMENT ON FUNCTION archive.topic_markdown(text) IS
+    'The topic''s page as Markdown, as of the last refresh; NULL for an unknown topic';
+
+CREATE FUNCTION archive.topic_html(topic text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT html FROM archive.page_records AS p WHERE p.topic = topic_html.topic $$;
+COMMENT ON FUNCTION archive.topic_html(text) IS
+    'The topic''s page as a standalone HTML document, as of the last refresh; NULL for an unknown topic';
+
+-- ===========================================================================
+-- Loading JSON Lines (from psql: \set lines `cat posts.jsonl`
+--                                SELECT * FROM archive.load_jsonl(:'lines');)
+-- ===========================================================================
+
+CREATE FUNCTION archive.post_from_json(line text, default_visibility archive.visibility,
+                                       OUT post archive.posts, OUT problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        doc jsonb;
+    BEGIN
+        BEGIN
+            doc := line::jsonb;
+        EXCEPTION WHEN others THEN
+            problem := 'not JSON: ' || SQLERRM;
+            RETURN;
+        END;
+        IF jsonb_typeof(doc) IS DISTINCT FROM 'object' THEN
+            problem := 'not a JSON object';
+        ELSIF coalesce(btrim(coalesce(doc ->> 'key', doc ->> 'url')), '') = '' THEN
+            problem := 'no url (or key) to identify the post';
+        ELSIF coalesce(btrim(doc ->> 'title'), '') = '' THEN
+            problem := 'no title';
+        ELSIF jsonb_typeof(doc -> 'tags') NOT IN ('array', 'null')
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END) AS e
+                         WHERE jsonb_typeof(e) <> 'string') THEN
+            problem := 'tags is not an array of strings';
+        ELSIF jsonb_typeof(doc -> 'authors') NOT IN ('array', 'null')
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(doc -> 'authors') WHEN 'array' THEN doc -> 'authors' END) AS e
+                         WHERE jsonb_typeof(e) <> 'string') THEN
+            problem := 'authors is not an array of strings';
+        ELSIF doc ->> 'visibility' IS NOT NULL AND doc ->> 'visibility' NOT IN ('public', 'draft', 'private') THEN
+            problem := 'visibility is not public, draft or private';
+        END IF;
+        IF problem IS NOT NULL THEN
+            RETURN;
+        END IF;
+        BEGIN
+            post.published_at := (doc ->> 'published_at')::timestamptz;
+            IF isfinite(post.published_at) IS FALSE THEN
+                problem := 'published_at is not a finite time';
+                RETURN;
+            END IF;
+        EXCEPTION WHEN others THEN
+            problem := 'published_at is not a time: ' || SQLERRM;
+            RETURN;
+        END;
+        post.key := btrim(coalesce(doc ->> 'key', doc ->> 'url'));
+        post.url := doc ->> 'url';
+        post.slug := doc ->> 'slug';
+        post.title := doc ->> 'title';
+        post.summary := doc ->> 'summary';
+        post.tags := coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE jsonb_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END)), '{}');
+        post.authors := coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE jsonb_typeof(doc -> 'authors') WHEN 'array' THEN doc -> 'authors' END)), '{}');
+        post.body_markdown := doc ->> 'body_markdown';
+        post.visibility := coalesce((doc ->> 'visibility')::archive.visibility, default_visibility);
+        post.updated_at := now();
+    END
+    $$;
+COMMENT ON FUNCTION archive.post_from_json(text, archive.visibility) IS
+    'One JSON Lines post as an archive.posts row, or the reason it cannot be one';
+
+CREATE FUNCTION archive.load_jsonl(lines text, default_visibility archive.visibility DEFAULT 'public')
+    RETURNS TABLE (outcome text, posts bigint, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        RETURN QUERY
+        WITH parsed AS MATERIALIZED (
+            SELECT l.n, (archive.post_from_json(l.line, default_visibility)).*
+            FROM regexp_split_to_table(lines, E'\r?\n') WITH ORDINALITY AS l(line, n)
+            WHERE btrim(l.line) <> ''
+        ),
+        latest AS MATERIALIZED (
+            SELECT p.*, max(p.n) OVER (PARTITION BY (p.post).key) AS last_n
+            FROM parsed AS p
+            WHERE p.problem IS NULL
+        ),
+        upserted AS (
+            INSERT INTO archive.posts AS old
+            SELECT (l.post).* FROM latest AS l WHERE l.n = l.last_n
+            ON CONFLICT (key) DO UPDATE SET
+                url = excluded.url, slug = excluded.slug, title = excluded.title,
+                summary = excluded.summary, published_at = excluded.published_at,
+                tags = excluded.tags, authors = excluded.authors,
+                body_markdown = excluded.body_markdown, visibility = excluded.visibility,
+                updated_at = excluded.updated_at
+            WHERE (old.url, old.slug, old.title, old.summary, old.published_at, old.tags,
+                   old.authors, old.body_markdown, old.visibility)
+                  IS DISTINCT FROM
+                  (excluded.url, excluded.slug, excluded.title, excluded.summary, excluded.published_at,
+                   excluded.tags, excluded.authors, excluded.body_markdown, excluded.visibility)
+            RETURNING (old.xmax = 0) AS added
+        ),
+        counts AS (
+            SELECT count(*) FILTER (WHERE u.added) AS added, count(*) FILTER (WHERE NOT u.added) AS updated
+            FROM upserted AS u
+        )
+        SELECT 'added', c.added, NULL::text FROM counts AS c
+        UNION ALL
+        SELECT 'updated', c.updated, NULL FROM counts AS c
+        UNION ALL
+        SELECT 'unchanged', (SELECT count(*) FROM latest AS l WHERE l.n = l.last_n) - c.added - c.updated, NULL
+        FROM counts AS c
+        UNION ALL
+        SELECT 'rejected', 1, format('line %s: %s', r.n, r.reason)
+        FROM (SELECT p.n, p.problem AS reason FROM parsed AS p WHERE p.problem IS NOT NULL
+              UNION ALL
+              SELECT l.n, format('same key as line %s, which replaces it', l.last_n)
+              FROM latest AS l WHERE l.n <> l.last_n) AS r;
+    END
+    $$;
+COMMENT ON FUNCTION archive.load_jsonl(text, archive.visibility) IS
+    'Load posts from JSON Lines text into archive.posts (by url); reports how many were added, updated, unchanged, and each rejected line with its reason';
+
+CREATE FUNCTION archive.load_topics_jsonl(lines text)
+    RETURNS TABLE (outcome text, topics bigint, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        line record;
+        doc jsonb;
+        loaded bigint := 0;
+    BEGIN
+        FOR line IN SELECT l.line, l.n FROM regexp_split_to_table(lines, E'\r?\n') WITH ORDINALITY AS l(line, n)
+                    WHERE btrim(l.line) <> '' LOOP
+            BEGIN
+                doc := line.line::jsonb;
+                INSERT INTO archive.topics AS t (slug, name, lens, through_line, advice, pitfalls, tags)
+                VALUES (doc ->> 'slug', doc ->> 'name', doc ->> 'lens', doc ->> 'through_line',
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'advice', '[]'))), '{}'),
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'pitfalls', '[]'))), '{}'),
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'tags', '[]'))), '{}'))
+                ON CONFLICT (slug) DO UPDATE SET
+                    name = excluded.name, lens = excluded.lens, through_line = excluded.through_line,
+                    advice = excluded.advice, pitfalls = excluded.pitfalls, tags = excluded.tags;
+                loaded := loaded + 1;
+            EXCEPTION WHEN others THEN
+                RETURN QUERY SELECT 'rejected'::text, 1::bigint, format('line %s: %s', line.n, SQLERRM);
+            END;
+        END LOOP;
+        RETURN QUERY SELECT 'loaded'::text, loaded, NULL::text;
+    END
+    $$;
+COMMENT ON FUNCTION archive.load_topics_jsonl(text) IS
+    'Load topics (slug, name, lens, through_line, advice, pitfalls, tags) from JSON Lines text, by slug; reports rejected lines';

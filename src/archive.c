@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -19,6 +21,8 @@ PG_MODULE_MAGIC;
 
 int			archive_summary_capacity = 4096;
 int			archive_max_markdown_bytes = 1024 * 1024;
+int			archive_min_topic_posts = 3;
+char	   *archive_topic_url = NULL;
 
 void		_PG_init(void);
 
@@ -49,5 +53,23 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("archive.min_topic_posts",
+							"Public posts a tag needs to become a topic when no topics are defined.",
+							NULL,
+							&archive_min_topic_posts,
+							3,
+							1,
+							INT_MAX,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("archive.topic_url",
+							   "Url pattern of topic pages, {slug} standing for the topic; empty for no links.",
+							   "When set, an adjacent thread that is itself a topic links to its page.",
+							   &archive_topic_url,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("archive");
 }

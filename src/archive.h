@@ -13,4 +13,9 @@ extern int	archive_summary_capacity;
 /* archive.max_markdown_bytes: largest Markdown text that is parsed. */
 extern int	archive_max_markdown_bytes;
 
+/* archive.min_topic_posts: public posts a tag needs to be a topic when none are defined. */
+extern int	archive_min_topic_posts;
+/* archive.topic_url: url pattern of topic pages ({slug} is replaced); empty: no links. */
+extern char *archive_topic_url;
+
 #endif							/* ARCHIVE_H */
