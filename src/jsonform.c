@@ -25,11 +25,26 @@ jsonform_error(const char *typname, const char *detail)
 			 errdetail("%s", detail)));
 }
 
+/* Name the type whose text form failed to parse as JSON. */
+static void
+jsonform_parse_context(void *arg)
+{
+	errcontext("text form of %s", (const char *) arg);
+}
+
 /* Parse text that must be a JSON object. */
 Jsonb *
 jsonform_parse(const char *str, const char *typname)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	ErrorContextCallback callback;
+	Jsonb	   *jb;
+
+	callback.callback = jsonform_parse_context;
+	callback.arg = (void *) typname;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	error_context_stack = callback.previous;
 
 	if (!JB_ROOT_IS_OBJECT(jb))
 		jsonform_error(typname, "the text form is a JSON object");

@@ -345,7 +345,7 @@ add_word_part(TitleWords *tw, char *part, int len)
 	bool		digits = true;
 	const char *stem;
 
-	if (len < 2 || len > MOTIF_MAX_WORD)
+	if (len > MOTIF_MAX_WORD || pg_mbstrlen_with_len(part, len) < 2)
 		return;
 	for (int i = 0; i < len && digits; i++)
 		digits = part[i] >= '0' && part[i] <= '9';

@@ -365,18 +365,27 @@ span_datum(const SpanState *state)
 	return PointerGetDatum(flat);
 }
 
-/* Append a time as XSD (ISO 8601) in UTC, exact to the microsecond. */
+/*
+ * Append a time as XSD (ISO 8601) in UTC, exact to the microsecond.  A BC
+ * time ends in " BC", after which the zone would not read back: the Z goes
+ * before it.
+ */
 static void
 append_utc_time(StringInfo buf, TimestampTz ts)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
 	char		out[MAXDATELEN + 1];
+	int			len;
 
 	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 		corrupt_span("time out of range");
 	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_XSD_DATES, out);
-	appendStringInfo(buf, "\"%sZ\"", out);
+	len = strlen(out);
+	if (len > 3 && strcmp(out + len - 3, " BC") == 0)
+		appendStringInfo(buf, "\"%.*sZ BC\"", len - 3, out);
+	else
+		appendStringInfo(buf, "\"%sZ\"", out);
 }
 
 /* Month index as text: YYYY-MM (year as the calendar gives it). */
@@ -423,13 +432,14 @@ archive_span_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-/* A JSON field that must be a time string or null (read as 0). */
+/* A JSON field that must be a time string or null (read as 0, setting *isnull). */
 static TimestampTz
-span_json_time(const JsonbValue *v, const char *what)
+span_json_time(const JsonbValue *v, const char *what, bool *isnull)
 {
 	if (v == NULL || (v->type != jbvString && v->type != jbvNull))
 		jsonform_error(SPAN_TYPE, psprintf("%s must be a time or null", what));
-	if (v->type == jbvNull)
+	*isnull = v->type == jbvNull;
+	if (*isnull)
 		return 0;
 	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
 												   CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
@@ -455,11 +465,17 @@ archive_span_in(PG_FUNCTION_ARGS)
 	int64		undated;
 	TimestampTz first;
 	TimestampTz last;
+	bool		first_null;
+	bool		last_null;
 
 	posts = jsonform_integer(jsonform_field(jb, "posts"), SPAN_TYPE, "posts");
 	undated = jsonform_integer(jsonform_field(jb, "undated"), SPAN_TYPE, "undated");
-	first = span_json_time(jsonform_field(jb, "first"), "first");
-	last = span_json_time(jsonform_field(jb, "last"), "last");
+	first = span_json_time(jsonform_field(jb, "first"), "first", &first_null);
+	last = span_json_time(jsonform_field(jb, "last"), "last", &last_null);
+	/* null stands for "no dated post" only: the flat form's 0 is a real time too */
+	if (undated >= 0 && undated <= posts &&
+		(posts == undated ? !first_null || !last_null : first_null || last_null))
+		jsonform_error(SPAN_TYPE, "first and last are null exactly when no post is dated");
 	months = jsonform_field(jb, "months");
 	if (months == NULL || months->type != jbvBinary || !JsonContainerIsArray(months->val.binary.data))
 		jsonform_error(SPAN_TYPE, "months must be an array");

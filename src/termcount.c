@@ -350,10 +350,39 @@ check_flat_key(TermKind kind, const char *key, uint32 keylen)
 		corrupt_summary("motif term is not valid in the database encoding");
 }
 
+/* Order of motif terms by stem (strcmp stops at the NUL after the stem). */
+static int
+stem_compare(const void *a, const void *b)
+{
+	return strcmp(((const TermCount *) a)->key, ((const TermCount *) b)->key);
+}
+
+/*
+ * Check that the words of each stem of a motif summary add up to no more than
+ * rows: each title counts a stem once, so a stem's total is at most rows.
+ * Sorts terms.
+ */
+static void
+check_stem_totals(TermCount *terms, int nterms, int64 rows)
+{
+	int64		total = 0;
+
+	qsort(terms, nterms, sizeof(TermCount), stem_compare);
+	for (int i = 0; i < nterms; i++)
+	{
+		if (i > 0 && stem_compare(&terms[i - 1], &terms[i]) != 0)
+			total = 0;
+		if (terms[i].count > rows - total)
+			corrupt_summary("stem count out of range");
+		total += terms[i].count;
+	}
+}
+
 /*
  * Read a flat summary into a new TermCounts in mcxt, checking everything:
- * version, kind, bounds, lengths, encoding, canonical (hence duplicate-free)
- * order, and count <= rows.  Any failure is an ERROR, never a wrong answer.
+ * version, kind, bounds, lengths, encoding, canonical order, no repeated
+ * term, and count <= rows (for motifs: each stem's total <= rows).  Any
+ * failure is an ERROR, never a wrong answer.
  */
 TermCounts *
 termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
@@ -368,6 +397,7 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 	const char *end = data + len;
 	TermCounts *tc;
 	TermCount	prev = {NULL, 0, 0};
+	TermCount  *terms;
 
 	if (len < TERMCOUNT_HEADER_SIZE)
 		corrupt_summary("too short");
@@ -388,10 +418,14 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 		corrupt_summary("rows or error out of range");
 	if (nterms < 0 || nterms > capacity * 2)
 		corrupt_summary("more terms than the capacity allows");
+	/* every term takes its fixed part and at least one key byte */
+	if ((Size) nterms > (len - TERMCOUNT_HEADER_SIZE) / (TERMCOUNT_TERM_SIZE + 1))
+		corrupt_summary("truncated term");
 
 	tc = termcounts_create(mcxt, (TermKind) kind, capacity);
 	tc->rows = rows;
 	tc->error = error;
+	terms = palloc(sizeof(TermCount) * Max(nterms, 1));
 	data += TERMCOUNT_HEADER_SIZE;
 	for (int i = 0; i < nterms; i++)
 	{
@@ -410,12 +444,19 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 			corrupt_summary("term count out of range");
 		if (i > 0 && termcount_compare(&prev, &term) >= 0)
 			corrupt_summary("terms out of order or repeated");
+		/* the order is by count first, so a key repeated with another count is found here */
+		if (termtab_lookup(tc->table, (TermKey) {term.key, term.keylen}) != NULL)
+			corrupt_summary("terms out of order or repeated");
 		termcounts_add(tc, term.key, term.keylen, term.count);
+		terms[i] = term;
 		prev = term;
 		data += term.keylen;
 	}
 	if (data != end)
 		corrupt_summary("trailing bytes");
+	if (tc->kind == TERMS_MOTIFS)
+		check_stem_totals(terms, nterms, rows);
+	pfree(terms);
 	return tc;
 }
 
