@@ -1,0 +1,1244 @@
+/*-------------------------------------------------------------------------
+ *
+ * page.c
+ *	  The topic page: a page record (jsonb, built by the views) read into
+ *	  the page's sentences, which archive.page_prose returns as plain text
+ *	  and archive.page_markdown and archive.page_html render from one cmark
+ *	  node tree.  Every sentence of a topic page is written here.
+ *
+ * Sentences.  A sentence, or a run of them, is a line: a list of spans,
+ * each a text and, for a linked title or tag, its url.  page_build() writes
+ * every line of the page once; the plain text is the concatenation of a
+ * line's texts, the tree has one TEXT node per span (inside a LINK node
+ * when the span has a url), so the prose and the page say the same words.
+ *
+ * Data never becomes markup.  Titles, tags, summaries and editorial text
+ * go into TEXT nodes, urls into LINK nodes, and cmark's CommonMark renderer
+ * escapes what Markdown would read as syntax; the HTML renderer escapes
+ * text and runs in safe mode.  Three things are done to data before that,
+ * each because the CommonMark renderer of cmark 0.30 would otherwise write
+ * Markdown that reads back differently from the tree:
+ *	- Text is folded to one line (runs of white space and control
+ *	  characters become one space, the ends are trimmed): leading spaces
+ *	  would be dropped, and four of them would open a code block.
+ *	- A line of text opening with "~~~" gets an invisible U+2060 WORD JOINER
+ *	  in front: the renderer escapes backticks but not tildes, and the line
+ *	  would open a fenced code block.
+ *	- A url is linked only when it is relative or http, https or mailto
+ *	  (anything else, javascript: and data: included, leaves the text
+ *	  unlinked, so the Markdown carries no such link for other renderers
+ *	  either); tabs and newlines are dropped and the ends trimmed as
+ *	  browsers do, the other control characters, space, < and > are
+ *	  percent-encoded, and the ';' closing an entity-like run ("&amp;") is
+ *	  written %3B, since the renderer leaves '&' unescaped in a link
+ *	  destination and the parser would decode the entity.
+ *
+ * Pages are made in UTF-8 databases only: cmark works in UTF-8, and the
+ * sentences use typographic quotes and dashes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "page.h"
+#include "render.h"
+
+/*
+ * Largest page record, in bytes.  A page shows a text at most four times
+ * (the strongest adjacent tag), and HTML escaping makes it at most six
+ * times longer ('"' becomes &quot;): the HTML of a page is at most about 24
+ * times its record, below 400 MB here, where cmark's buffers are safe (see
+ * render.c).
+ */
+#define PAGE_MAX_RECORD_BYTES (16 * 1024 * 1024)
+
+/* U+2060 WORD JOINER: invisible, keeps a line of text from opening a tilde fence. */
+#define WORD_JOINER "\xE2\x81\xA0"
+
+/* The page's inline style: readable typography, nothing fetched. */
+#define PAGE_STYLE \
+	"body{margin:0;background:#fdfdfb;color:#1d1f21;" \
+	"font:1.0625rem/1.65 Charter,'Iowan Old Style',Georgia,serif}\n" \
+	"main{max-width:42rem;margin:0 auto;padding:2.5rem 1.25rem 4rem}\n" \
+	"h1,h2{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;line-height:1.25}\n" \
+	"h1{font-size:2rem;margin:0 0 1.25rem}\n" \
+	"h2{font-size:1.3rem;margin:2.5rem 0 .75rem}\n" \
+	"ul,ol{padding-left:1.5rem}\n" \
+	"li{margin:.4rem 0}\n" \
+	"a{color:#0b57a4;text-underline-offset:.15em}\n"
+
+static const char *const month_names[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/* A run of a sentence: its text, linked to url unless url is NULL. */
+typedef struct Span
+{
+	const char *text;
+	const char *url;
+} Span;
+
+/* A ranked tag or motif of the record. */
+typedef struct PageTerm
+{
+	char	   *term;
+	int64		count;			/* -1 when not given */
+	char	   *url;			/* linked url, or NULL */
+} PageTerm;
+
+/* A post of the record: an entry of the reading path or a reference. */
+typedef struct PagePost
+{
+	char	   *title;
+	char	   *url;			/* linked url, or NULL */
+	char	   *summary;
+	char	   *role;
+	List	   *tags;			/* char *: tags, or shared_tags */
+	bool		dated;
+	struct pg_tm published;		/* UTC, when dated */
+} PagePost;
+
+/* A page record as read: data text folded, urls checked. */
+typedef struct PageRecord
+{
+	char	   *name;			/* the name, else the slug, never NULL */
+	char	   *lens;
+	char	   *through_line;
+	List	   *advice;			/* char * */
+	List	   *pitfalls;		/* char * */
+	int64		posts;
+	int64		undated;		/* references with no publication time */
+	bool		dated;			/* first and last are set */
+	struct pg_tm first;
+	struct pg_tm last;
+	List	   *adjacent;		/* PageTerm *, strongest first */
+	List	   *motifs;			/* PageTerm * */
+	List	   *early;			/* PageTerm * */
+	List	   *recent;			/* PageTerm * */
+	List	   *path;			/* PagePost * */
+	List	   *references;		/* PagePost *, newest first */
+} PageRecord;
+
+/* An entry of the suggested reading path, as page_prose returns it. */
+typedef struct PathEntry
+{
+	const char *title;
+	const char *url;
+	const char *why;			/* NULL for an unknown role */
+} PathEntry;
+
+/*
+ * A section under an H2 heading: a list of items (each a list of lines,
+ * shown with hard breaks between them), or when it has none the fallback
+ * line as a paragraph, or when there is no fallback either no section.
+ */
+typedef struct PageSection
+{
+	const char *heading;
+	bool		ordered;
+	List	   *items;
+	List	   *fallback;
+} PageSection;
+
+/* The page: every line of it, in order. */
+typedef struct Page
+{
+	const char *title;
+	List	   *definition;
+	PageSection claims;
+	PageSection advice;
+	PageSection pitfalls;
+	PageSection path;
+	PageSection references;
+	List	   *path_entries;	/* PathEntry * */
+} Page;
+
+static void record_error(const char *field, const char *expected) pg_attribute_noreturn();
+static void sayf(List **line, const char *fmt,...) pg_attribute_printf(2, 3);
+
+/* Raise the error a malformed page record gets. */
+static void
+record_error(const char *field, const char *expected)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid topic page record"),
+			 errdetail("Field \"%s\" must be %s.", field, expected)));
+}
+
+/* Data text on one line (see the file header); NULL when nothing is left. */
+static char *
+fold_text(const char *str, int len)
+{
+	StringInfoData buf;
+	bool		gap = false;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) str[i];
+
+		if (c <= ' ' || c == 0x7F)
+		{
+			gap = buf.len > 0;
+			continue;
+		}
+		if (gap)
+			appendStringInfoChar(&buf, ' ');
+		gap = false;
+		appendStringInfoChar(&buf, (char) c);
+	}
+	return buf.len > 0 ? buf.data : NULL;
+}
+
+/* Whether c is an ASCII letter. */
+static bool
+is_ascii_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Whether c is an ASCII letter or digit. */
+static bool
+is_ascii_alnum(char c)
+{
+	return is_ascii_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* Whether a url may be linked: relative, or with an http, https or mailto scheme. */
+static bool
+url_linkable(const char *url)
+{
+	const char *p = url;
+	size_t		len;
+
+	if (!is_ascii_alpha(*p))
+		return true;
+	while (is_ascii_alnum(*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (*p != ':')
+		return true;
+	len = p - url;
+	return (len == 4 && pg_strncasecmp(url, "http", 4) == 0) ||
+		(len == 5 && pg_strncasecmp(url, "https", 5) == 0) ||
+		(len == 6 && pg_strncasecmp(url, "mailto", 6) == 0);
+}
+
+/* A data url as the page links it (see the file header); NULL when not linked. */
+static char *
+link_url(const char *str, int len)
+{
+	StringInfoData bare;
+	StringInfoData buf;
+	int			start = 0;
+	int			end = len;
+	int			entity = -1;	/* letters, digits and '#' since an '&', or -1 */
+
+	while (start < end && (unsigned char) str[start] <= ' ')
+		start++;
+	while (end > start && (unsigned char) str[end - 1] <= ' ')
+		end--;
+	initStringInfo(&bare);
+	for (int i = start; i < end; i++)
+		if (str[i] != '\t' && str[i] != '\n' && str[i] != '\r')
+			appendStringInfoChar(&bare, str[i]);
+	if (bare.len == 0 || !url_linkable(bare.data))
+		return NULL;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < bare.len; i++)
+	{
+		unsigned char c = (unsigned char) bare.data[i];
+
+		if (c == ';' && entity > 0)
+		{
+			appendStringInfoString(&buf, "%3B");
+			entity = -1;
+			continue;
+		}
+		if (c == '&')
+			entity = 0;
+		else if (entity >= 0 && (is_ascii_alnum(c) || c == '#'))
+			entity++;
+		else
+			entity = -1;
+		if (c <= ' ' || c == 0x7F || c == '<' || c == '>')
+			appendStringInfo(&buf, "%%%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	return buf.data;
+}
+
+/* A field of an object; NULL when it is missing or JSON null. */
+static JsonbValue *
+record_field(JsonbContainer *obj, const char *name)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, name, strlen(name), NULL);
+
+	return (v == NULL || v->type == jbvNull) ? NULL : v;
+}
+
+/* A string field, folded; NULL when missing, null or blank. */
+static char *
+record_text(JsonbContainer *obj, const char *name)
+{
+	JsonbValue *v = record_field(obj, name);
+
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvString)
+		record_error(name, "a string");
+	return fold_text(v->val.string.val, v->val.string.len);
+}
+
+/* A url field as the page links it; NULL when missing, null or not linked. */
+static char *
+record_url(JsonbContainer *obj, const char *name)
+{
+	JsonbValue *v = record_field(obj, name);
+
+	if (v == NULL)
+		return NULL;
+	if (v->type != jbvString)
+		record_error(name, "a string");
+	return link_url(v->val.string.val, v->val.string.len);
+}
+
+/* A count field; -1 when missing or null. */
+static int64
+record_count(JsonbContainer *obj, const char *name)
+{
+	JsonbValue *v = record_field(obj, name);
+	int64		count;
+
+	if (v == NULL)
+		return -1;
+	if (v->type != jbvNumeric)
+		record_error(name, "a number");
+	count = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+											  NumericGetDatum(v->val.numeric)));
+	if (count < 0)
+		record_error(name, "zero or more");
+	return count;
+}
+
+/* A time field as UTC calendar fields; false when missing, null or infinite. */
+static bool
+record_time(JsonbContainer *obj, const char *name, struct pg_tm *tm)
+{
+	JsonbValue *v = record_field(obj, name);
+	TimestampTz time;
+	fsec_t		fsec;
+
+	if (v == NULL)
+		return false;
+	if (v->type != jbvString)
+		record_error(name, "a time");
+	time = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+												   CStringGetDatum(pnstrdup(v->val.string.val,
+																			v->val.string.len)),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+	if (TIMESTAMP_NOT_FINITE(time))
+		return false;
+	if (timestamp2tm(time, NULL, tm, &fsec, NULL, NULL) != 0)
+		record_error(name, "a time in range");
+	return true;
+}
+
+/* The elements of an array field, JSON nulls left out; NIL when missing or null. */
+static List *
+record_array(JsonbContainer *obj, const char *name)
+{
+	JsonbValue *v = record_field(obj, name);
+	List	   *elements = NIL;
+
+	if (v == NULL)
+		return NIL;
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		record_error(name, "an array");
+	for (uint32 i = 0; i < JsonContainerSize(v->val.binary.data); i++)
+	{
+		JsonbValue *element = getIthJsonbValueFromContainer(v->val.binary.data, i);
+
+		if (element->type != jbvNull)
+			elements = lappend(elements, element);
+	}
+	return elements;
+}
+
+/* The strings of an array field, folded, blanks left out. */
+static List *
+record_texts(JsonbContainer *obj, const char *name)
+{
+	List	   *texts = NIL;
+	ListCell   *lc;
+
+	foreach(lc, record_array(obj, name))
+	{
+		JsonbValue *v = lfirst(lc);
+		char	   *text;
+
+		if (v->type != jbvString)
+			record_error(name, "an array of strings");
+		text = fold_text(v->val.string.val, v->val.string.len);
+		if (text != NULL)
+			texts = lappend(texts, text);
+	}
+	return texts;
+}
+
+/* The objects of an array field, as containers. */
+static List *
+record_objects(JsonbContainer *obj, const char *name)
+{
+	List	   *objects = NIL;
+	ListCell   *lc;
+
+	foreach(lc, record_array(obj, name))
+	{
+		JsonbValue *v = lfirst(lc);
+
+		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+			record_error(name, "an array of objects");
+		objects = lappend(objects, v->val.binary.data);
+	}
+	return objects;
+}
+
+/* The ranked terms of an array field, those with no term left out. */
+static List *
+record_terms(JsonbContainer *obj, const char *name)
+{
+	List	   *terms = NIL;
+	ListCell   *lc;
+
+	foreach(lc, record_objects(obj, name))
+	{
+		JsonbContainer *element = lfirst(lc);
+		PageTerm   *term = palloc(sizeof(PageTerm));
+
+		term->term = record_text(element, "term");
+		if (term->term == NULL)
+			continue;
+		term->count = record_count(element, "count");
+		term->url = record_url(element, "url");
+		terms = lappend(terms, term);
+	}
+	return terms;
+}
+
+/* The posts of an array field, their tags read from tags_field. */
+static List *
+record_posts(JsonbContainer *obj, const char *name, const char *tags_field)
+{
+	List	   *posts = NIL;
+	ListCell   *lc;
+
+	foreach(lc, record_objects(obj, name))
+	{
+		JsonbContainer *element = lfirst(lc);
+		PagePost   *post = palloc0(sizeof(PagePost));
+
+		post->title = record_text(element, "title");
+		if (post->title == NULL)
+			post->title = "Untitled post";
+		post->url = record_url(element, "url");
+		post->summary = record_text(element, "summary");
+		post->role = record_text(element, "role");
+		post->tags = record_texts(element, tags_field);
+		post->dated = record_time(element, "published_at", &post->published);
+		posts = lappend(posts, post);
+	}
+	return posts;
+}
+
+/* Read a page record; missing and null fields read as absent. */
+static PageRecord *
+record_read(Jsonb *jb)
+{
+	PageRecord *r = palloc0(sizeof(PageRecord));
+	JsonbContainer *root = &jb->root;
+	bool		has_first;
+	bool		has_last;
+	ListCell   *lc;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("topic pages need a database with the UTF8 encoding")));
+	if (VARSIZE(jb) > PAGE_MAX_RECORD_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("topic page record is too large"),
+				 errdetail("The record has %zu bytes; the limit is %d bytes.",
+						   (size_t) VARSIZE(jb), PAGE_MAX_RECORD_BYTES)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid topic page record"),
+				 errdetail("A topic page record is a JSON object.")));
+
+	r->name = record_text(root, "name");
+	if (r->name == NULL)
+		r->name = record_text(root, "topic");
+	if (r->name == NULL)
+		r->name = "Untitled topic";
+	r->lens = record_text(root, "lens");
+	r->through_line = record_text(root, "through_line");
+	r->advice = record_texts(root, "advice");
+	r->pitfalls = record_texts(root, "pitfalls");
+	r->references = record_posts(root, "references", "tags");
+	foreach(lc, r->references)
+	{
+		if (!((PagePost *) lfirst(lc))->dated)
+			r->undated++;
+	}
+	r->posts = record_count(root, "post_count");
+	if (r->posts < 0)
+		r->posts = list_length(r->references);
+
+	/* One end of the span stands for both when the other is missing. */
+	has_first = record_time(root, "first_published", &r->first);
+	has_last = record_time(root, "last_published", &r->last);
+	if (has_first && !has_last)
+		r->last = r->first;
+	else if (has_last && !has_first)
+		r->first = r->last;
+	r->dated = has_first || has_last;
+
+	r->adjacent = record_terms(root, "adjacent_tags");
+	r->motifs = record_terms(root, "title_motifs");
+	r->early = record_terms(root, "early_motifs");
+	r->recent = record_terms(root, "recent_motifs");
+	r->path = record_posts(root, "reading_path", "shared_tags");
+	return r;
+}
+
+/* A span of text, linked to url unless url is NULL. */
+static Span *
+span_new(const char *text, const char *url)
+{
+	Span	   *span = palloc(sizeof(Span));
+
+	span->text = text;
+	span->url = url;
+	return span;
+}
+
+/* Append plain text to a line. */
+static void
+say(List **line, const char *text)
+{
+	*line = lappend(*line, span_new(text, NULL));
+}
+
+/* Append formatted plain text to a line. */
+static void
+sayf(List **line, const char *fmt,...)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	say(line, buf.data);
+}
+
+/* Append spans as an English list: "a", "a and b", "a, b, and c". */
+static void
+say_list(List **line, List *items)
+{
+	int			n = list_length(items);
+	ListCell   *lc;
+
+	foreach(lc, items)
+	{
+		int			i = foreach_current_index(lc);
+
+		if (i > 0)
+			say(line, n == 2 ? " and " : i == n - 1 ? ", and " : ", ");
+		*line = lappend(*line, lfirst(lc));
+	}
+}
+
+/* End a sentence with a full stop, unless its last text already ends one. */
+static void
+say_stop(List **line)
+{
+	const char *text = ((Span *) llast(*line))->text;
+	char		last = text[strlen(text) - 1];
+
+	if (last != '.' && last != '!' && last != '?')
+		say(line, ".");
+}
+
+/* A line's plain text. */
+static char *
+line_text(List *line)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, line)
+		appendStringInfoString(&buf, ((Span *) lfirst(lc))->text);
+	return buf.data;
+}
+
+/* The first k terms as spans, linked where a term has a url. */
+static List *
+term_spans(List *terms, int k)
+{
+	List	   *spans = NIL;
+	ListCell   *lc;
+
+	foreach(lc, terms)
+	{
+		PageTerm   *term = lfirst(lc);
+
+		if (list_length(spans) == k)
+			break;
+		spans = lappend(spans, span_new(term->term, term->url));
+	}
+	return spans;
+}
+
+/* Strings as plain spans. */
+static List *
+text_spans(List *texts)
+{
+	List	   *spans = NIL;
+	ListCell   *lc;
+
+	foreach(lc, texts)
+		spans = lappend(spans, span_new(lfirst(lc), NULL));
+	return spans;
+}
+
+/* Whether two lists of spans have the same texts in the same order. */
+static bool
+same_texts(List *a, List *b)
+{
+	ListCell   *la;
+	ListCell   *lb;
+
+	if (list_length(a) != list_length(b))
+		return false;
+	forboth(la, a, lb, b)
+	{
+		if (strcmp(((Span *) lfirst(la))->text, ((Span *) lfirst(lb))->text) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* A month as "Mar 2020". */
+static char *
+format_month(const struct pg_tm *tm)
+{
+	return psprintf("%s %d", month_names[tm->tm_mon - 1], tm->tm_year);
+}
+
+/* A day as "12 Mar 2020". */
+static char *
+format_day(const struct pg_tm *tm)
+{
+	return psprintf("%d %s %d", tm->tm_mday, month_names[tm->tm_mon - 1], tm->tm_year);
+}
+
+/* A number of posts: "1 post", "9 posts". */
+static char *
+format_posts(int64 posts)
+{
+	return psprintf(INT64_FORMAT " %s", posts, posts == 1 ? "post" : "posts");
+}
+
+/* A one-item list of one line. */
+static List *
+item_of(List *line)
+{
+	return list_make1(line);
+}
+
+/*
+ * The definition: the span of the posts ("Testing coverage in this archive
+ * spans 9 posts from Feb 2016 to Mar 2020, and leans into ..."), then the
+ * strongest adjacent tags and the recurring title motifs.
+ */
+static List *
+definition_line(PageRecord *r)
+{
+	List	   *line = NIL;
+	List	   *adjacent = term_spans(r->adjacent, 3);
+	List	   *motifs = term_spans(r->motifs, 4);
+
+	if (r->posts == 0)
+		sayf(&line, "%s has no public posts in this archive yet.", r->name);
+	else
+	{
+		sayf(&line, "%s coverage in this archive spans %s", r->name, format_posts(r->posts));
+		if (!r->dated)
+			say(&line, r->posts == 1 ? ", which is not dated" : ", none of them dated");
+		else if (r->posts == 1)
+			sayf(&line, ", published in %s", format_month(&r->first));
+		else if (r->first.tm_year == r->last.tm_year && r->first.tm_mon == r->last.tm_mon)
+			sayf(&line, r->undated > 0 ? ", the dated ones from %s" : ", all from %s",
+				 format_month(&r->first));
+		else
+			sayf(&line, " from %s to %s", format_month(&r->first), format_month(&r->last));
+		if (r->lens != NULL)
+			sayf(&line, ", and leans into %s", r->lens);
+		say_stop(&line);
+	}
+	if (adjacent != NIL)
+	{
+		say(&line, list_length(adjacent) == 1 ?
+			" The strongest adjacent thread is " : " The strongest adjacent threads are ");
+		say_list(&line, adjacent);
+		say_stop(&line);
+	}
+	if (motifs != NIL)
+	{
+		say(&line, list_length(motifs) == 1 ?
+			" The recurring title motif is " : " Recurring title motifs include ");
+		say_list(&line, motifs);
+		say_stop(&line);
+	}
+	return line;
+}
+
+/*
+ * The working claims: the through-line, early against recent motifs, and the
+ * tags the topic keeps meeting.
+ */
+static void
+claims_section(PageRecord *r, PageSection *section)
+{
+	List	   *early = term_spans(r->early, 2);
+	List	   *recent = term_spans(r->recent, 2);
+	List	   *adjacent = term_spans(r->adjacent, 2);
+	List	   *line = NIL;
+
+	section->heading = "Working claims";
+	if (r->through_line != NULL)
+	{
+		say(&line, r->through_line);
+		section->items = lappend(section->items, item_of(line));
+	}
+	if (early != NIL && recent != NIL && !same_texts(early, recent))
+	{
+		line = NIL;
+		say(&line, "Early posts lean on ");
+		say_list(&line, early);
+		say(&line, ", while newer posts lean on ");
+		say_list(&line, recent);
+		say_stop(&line);
+		section->items = lappend(section->items, item_of(line));
+	}
+	if (adjacent != NIL)
+	{
+		PageTerm   *strongest = linitial(r->adjacent);
+
+		line = NIL;
+		say(&line, "The topic keeps meeting ");
+		say_list(&line, adjacent);
+		if (strongest->count < 0 || r->posts == 0)
+			say_stop(&line);
+		else if (strongest->count == r->posts && r->posts == 1)
+			sayf(&line, ": %s appears on its only post.", strongest->term);
+		else if (strongest->count == r->posts && r->posts == 2)
+			sayf(&line, ": %s appears on both of its posts.", strongest->term);
+		else if (strongest->count == r->posts)
+			sayf(&line, ": %s appears on all " INT64_FORMAT " of its posts.",
+				 strongest->term, r->posts);
+		else
+			sayf(&line, ": %s appears on " INT64_FORMAT " of its " INT64_FORMAT " posts.",
+				 strongest->term, strongest->count, r->posts);
+		section->items = lappend(section->items, item_of(line));
+	}
+	line = NIL;
+	say(&line, r->posts == 0 ?
+		"There are no posts yet to make claims from." :
+		"There are too few posts to make claims beyond the span.");
+	section->fallback = line;
+}
+
+/*
+ * How to apply this: editorial advice, then where to start reading and what
+ * to cross-read.  Newest and oldest are the first and last dated references
+ * (the references come newest first); a single post, or a single dated
+ * one, is simply where to start; undated posts have no order to follow.
+ */
+static void
+advice_section(PageRecord *r, PageSection *section)
+{
+	List	   *adjacent = term_spans(r->adjacent, 2);
+	List	   *dated = NIL;
+	List	   *line;
+	ListCell   *lc;
+
+	section->heading = "How to apply this";
+	foreach(lc, r->advice)
+	{
+		line = NIL;
+		say(&line, lfirst(lc));
+		section->items = lappend(section->items, item_of(line));
+	}
+	foreach(lc, r->references)
+	{
+		if (((PagePost *) lfirst(lc))->dated)
+			dated = lappend(dated, lfirst(lc));
+	}
+	if (list_length(dated) == 1 || (dated == NIL && list_length(r->references) == 1))
+	{
+		PagePost   *only = dated != NIL ? linitial(dated) : linitial(r->references);
+
+		line = NIL;
+		say(&line, "Start with “");
+		line = lappend(line, span_new(only->title, only->url));
+		say(&line, "”.");
+		section->items = lappend(section->items, item_of(line));
+	}
+	else if (dated != NIL)
+	{
+		PagePost   *newest = linitial(dated);
+		PagePost   *oldest = llast(dated);
+
+		line = NIL;
+		say(&line, "Start with the newest post, “");
+		line = lappend(line, span_new(newest->title, newest->url));
+		say(&line, "”, then go back to the oldest, “");
+		line = lappend(line, span_new(oldest->title, oldest->url));
+		say(&line, "”, for first principles.");
+		section->items = lappend(section->items, item_of(line));
+	}
+	if (adjacent != NIL)
+	{
+		line = NIL;
+		say(&line, "Cross-read ");
+		say_list(&line, adjacent);
+		say(&line, " when boundary questions appear.");
+		section->items = lappend(section->items, item_of(line));
+	}
+	line = NIL;
+	say(&line, "There is no advice for this topic yet.");
+	section->fallback = line;
+}
+
+/* Where teams get burned: editorial pitfalls, then guidance left unrevisited. */
+static void
+pitfalls_section(PageRecord *r, PageSection *section)
+{
+	List	   *line;
+	ListCell   *lc;
+
+	section->heading = "Where teams get burned";
+	foreach(lc, r->pitfalls)
+	{
+		line = NIL;
+		say(&line, lfirst(lc));
+		section->items = lappend(section->items, item_of(line));
+	}
+	if (r->dated)
+	{
+		line = NIL;
+		if (r->first.tm_year == r->last.tm_year)
+			sayf(&line, "Treating guidance from %d as settled without revisiting it.",
+				 r->first.tm_year);
+		else
+			sayf(&line, "Applying guidance from %d to %d without revisiting it.",
+				 r->first.tm_year, r->last.tm_year);
+		section->items = lappend(section->items, item_of(line));
+	}
+	line = NIL;
+	say(&line, "No pitfalls are recorded for this topic yet.");
+	section->fallback = line;
+}
+
+/* Why a post of the reading path is on it, by its role; NULL for an unknown role. */
+static const char *
+path_why(PagePost *post)
+{
+	List	   *line = NIL;
+
+	if (post->role == NULL)
+		return NULL;
+	if (strcmp(post->role, "newest") == 0)
+		return "the newest post: where the topic stands now";
+	if (strcmp(post->role, "oldest") == 0)
+		return "the oldest post: the first principles";
+	if (strcmp(post->role, "central") != 0)
+		return NULL;
+	if (post->tags == NIL)
+		return "the most central post";
+	say(&line, "the most central post: it carries ");
+	say_list(&line, text_spans(post->tags));
+	return line_text(line);
+}
+
+/* The suggested reading path: each post linked, then why it is on the path. */
+static void
+path_section(PageRecord *r, Page *page)
+{
+	ListCell   *lc;
+
+	page->path.heading = "Suggested reading path";
+	page->path.ordered = true;
+	foreach(lc, r->path)
+	{
+		PagePost   *post = lfirst(lc);
+		PathEntry  *entry = palloc(sizeof(PathEntry));
+		List	   *line = NIL;
+
+		entry->title = post->title;
+		entry->url = post->url;
+		entry->why = path_why(post);
+		page->path_entries = lappend(page->path_entries, entry);
+		line = lappend(line, span_new(entry->title, entry->url));
+		if (entry->why != NULL)
+			sayf(&line, " — %s", entry->why);
+		page->path.items = lappend(page->path.items, item_of(line));
+	}
+}
+
+/* The references: each post linked and dated, its summary, its tags. */
+static void
+references_section(PageRecord *r, PageSection *section)
+{
+	ListCell   *lc;
+
+	section->heading = "References";
+	foreach(lc, r->references)
+	{
+		PagePost   *post = lfirst(lc);
+		List	   *item = NIL;
+		List	   *line = NIL;
+
+		line = lappend(line, span_new(post->title, post->url));
+		if (post->dated)
+			sayf(&line, ", %s", format_day(&post->published));
+		item = lappend(item, line);
+		if (post->summary != NULL)
+		{
+			line = NIL;
+			say(&line, post->summary);
+			item = lappend(item, line);
+		}
+		if (post->tags != NIL)
+		{
+			ListCell   *tc;
+
+			line = NIL;
+			say(&line, "Tags: ");
+			foreach(tc, post->tags)
+				sayf(&line, "%s%s", foreach_current_index(tc) > 0 ? ", " : "", (char *) lfirst(tc));
+			item = lappend(item, line);
+		}
+		section->items = lappend(section->items, item);
+	}
+}
+
+/* Write every line of the page from its record. */
+static Page *
+page_build(PageRecord *r)
+{
+	Page	   *page = palloc0(sizeof(Page));
+
+	page->title = r->name;
+	page->definition = definition_line(r);
+	claims_section(r, &page->claims);
+	advice_section(r, &page->advice);
+	pitfalls_section(r, &page->pitfalls);
+	path_section(r, page);
+	references_section(r, &page->references);
+	return page;
+}
+
+/* Append a child node, which cmark refuses only for a child the parent cannot hold. */
+static void
+node_append(cmark_node *parent, cmark_node *child)
+{
+	if (!cmark_node_append_child(parent, child))
+		elog(ERROR, "cmark refused a %s node under a %s node",
+			 cmark_node_get_type_string(child), cmark_node_get_type_string(parent));
+}
+
+/*
+ * Append a line's spans to an inline container: a TEXT node each, inside a
+ * LINK node when linked.  opens_line: the line starts a line of Markdown
+ * (a paragraph, or the text after a hard break), where "~~~" is guarded.
+ */
+static void
+tree_line(cmark_node *parent, List *line, bool opens_line, cmark_mem *mem)
+{
+	ListCell   *lc;
+
+	foreach(lc, line)
+	{
+		Span	   *span = lfirst(lc);
+		cmark_node *node = cmark_node_new_with_mem(CMARK_NODE_TEXT, mem);
+		const char *text = span->text;
+
+		if (opens_line && foreach_current_index(lc) == 0 && span->url == NULL &&
+			strncmp(text, "~~~", 3) == 0)
+			text = psprintf(WORD_JOINER "%s", text);
+		cmark_node_set_literal(node, text);
+		if (span->url != NULL)
+		{
+			cmark_node *link = cmark_node_new_with_mem(CMARK_NODE_LINK, mem);
+
+			cmark_node_set_url(link, span->url);
+			node_append(link, node);
+			node = link;
+		}
+		node_append(parent, node);
+	}
+}
+
+/* A paragraph of lines with hard breaks between them. */
+static cmark_node *
+tree_paragraph(List *lines, cmark_mem *mem)
+{
+	cmark_node *paragraph = cmark_node_new_with_mem(CMARK_NODE_PARAGRAPH, mem);
+	ListCell   *lc;
+
+	foreach(lc, lines)
+	{
+		if (foreach_current_index(lc) > 0)
+			node_append(paragraph, cmark_node_new_with_mem(CMARK_NODE_LINEBREAK, mem));
+		tree_line(paragraph, lfirst(lc), true, mem);
+	}
+	return paragraph;
+}
+
+/* A heading of the given level. */
+static cmark_node *
+tree_heading(int level, const char *text, cmark_mem *mem)
+{
+	cmark_node *heading = cmark_node_new_with_mem(CMARK_NODE_HEADING, mem);
+	List	   *line = NIL;
+
+	cmark_node_set_heading_level(heading, level);
+	say(&line, text);
+	tree_line(heading, line, false, mem);
+	return heading;
+}
+
+/* A section: its heading, then its list, or its fallback paragraph, or nothing at all. */
+static void
+tree_section(cmark_node *doc, PageSection *section, cmark_mem *mem)
+{
+	cmark_node *list;
+	ListCell   *lc;
+
+	if (section->items == NIL && section->fallback == NIL)
+		return;
+	node_append(doc, tree_heading(2, section->heading, mem));
+	if (section->items == NIL)
+	{
+		node_append(doc, tree_paragraph(list_make1(section->fallback), mem));
+		return;
+	}
+	list = cmark_node_new_with_mem(CMARK_NODE_LIST, mem);
+	if (section->ordered)
+	{
+		cmark_node_set_list_type(list, CMARK_ORDERED_LIST);
+		cmark_node_set_list_delim(list, CMARK_PERIOD_DELIM);
+		cmark_node_set_list_start(list, 1);
+	}
+	else
+		cmark_node_set_list_type(list, CMARK_BULLET_LIST);
+	cmark_node_set_list_tight(list, 1);
+	foreach(lc, section->items)
+	{
+		cmark_node *item = cmark_node_new_with_mem(CMARK_NODE_ITEM, mem);
+
+		node_append(item, tree_paragraph(lfirst(lc), mem));
+		node_append(list, item);
+	}
+	node_append(doc, list);
+}
+
+/* The page as one cmark node tree, allocated through mem. */
+static cmark_node *
+page_tree(Page *page, cmark_mem *mem)
+{
+	cmark_node *doc = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
+
+	node_append(doc, tree_heading(1, page->title, mem));
+	node_append(doc, tree_paragraph(list_make1(page->definition), mem));
+	tree_section(doc, &page->claims, mem);
+	tree_section(doc, &page->advice, mem);
+	tree_section(doc, &page->pitfalls, mem);
+	tree_section(doc, &page->path, mem);
+	tree_section(doc, &page->references, mem);
+	return doc;
+}
+
+/* Append the plain text of a section's items as a JSON array. */
+static void
+append_json_items(StringInfo buf, PageSection *section)
+{
+	ListCell   *lc;
+
+	appendStringInfoChar(buf, '[');
+	foreach(lc, section->items)
+	{
+		List	   *item = lfirst(lc);
+		ListCell   *ll;
+		StringInfoData text;
+
+		initStringInfo(&text);
+		foreach(ll, item)
+			appendStringInfo(&text, "%s%s", foreach_current_index(ll) > 0 ? " " : "",
+							 line_text(lfirst(ll)));
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, text.data);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* Append a string as JSON, or null. */
+static void
+append_json_string(StringInfo buf, const char *str)
+{
+	if (str == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, str);
+}
+
+/* The page's sentences as plain text, in a jsonb object. */
+Jsonb *
+page_prose(Jsonb *record)
+{
+	Page	   *page = page_build(record_read(record));
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"definition\": ");
+	escape_json(&buf, line_text(page->definition));
+	appendStringInfoString(&buf, ", \"claims\": ");
+	append_json_items(&buf, &page->claims);
+	appendStringInfoString(&buf, ", \"advice\": ");
+	append_json_items(&buf, &page->advice);
+	appendStringInfoString(&buf, ", \"pitfalls\": ");
+	append_json_items(&buf, &page->pitfalls);
+	appendStringInfoString(&buf, ", \"reading_path\": [");
+	foreach(lc, page->path_entries)
+	{
+		PathEntry  *entry = lfirst(lc);
+
+		appendStringInfoString(&buf, foreach_current_index(lc) > 0 ? ", {\"title\": " : "{\"title\": ");
+		append_json_string(&buf, entry->title);
+		appendStringInfoString(&buf, ", \"url\": ");
+		append_json_string(&buf, entry->url);
+		appendStringInfoString(&buf, ", \"why\": ");
+		append_json_string(&buf, entry->why);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoString(&buf, "]}");
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* The page as CommonMark. */
+char *
+page_markdown(Jsonb *record)
+{
+	Page	   *page = page_build(record_read(record));
+	cmark_mem  *mem = render_begin();
+	char	   *markdown = render_commonmark(page_tree(page, mem));
+
+	render_end();
+	return markdown;
+}
+
+/*
+ * The page as a standalone HTML5 document: the rendered page alone inside
+ * <main>, so that the Markdown parsed back by archive.markdown_to_html can
+ * be compared with it.  The Content-Security-Policy allows the inline style
+ * and nothing else, as a second line behind cmark's safe mode.
+ */
+char *
+page_html(Jsonb *record)
+{
+	Page	   *page = page_build(record_read(record));
+	cmark_mem  *mem = render_begin();
+	char	   *article = render_html(page_tree(page, mem));
+	StringInfoData buf;
+
+	render_end();
+	initStringInfo(&buf);
+	appendStringInfoString(&buf,
+						   "<!DOCTYPE html>\n"
+						   "<html lang=\"en\">\n"
+						   "<head>\n"
+						   "<meta charset=\"utf-8\">\n"
+						   "<meta http-equiv=\"Content-Security-Policy\" "
+						   "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+						   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+						   "<title>");
+	render_escape_html(&buf, page->title);
+	appendStringInfoString(&buf,
+						   "</title>\n"
+						   "<style>\n" PAGE_STYLE "</style>\n"
+						   "</head>\n"
+						   "<body>\n"
+						   "<main>\n");
+	appendStringInfoString(&buf, article);
+	appendStringInfoString(&buf,
+						   "</main>\n"
+						   "</body>\n"
+						   "</html>\n");
+	return buf.data;
+}
+
+/* archive.page_prose(record jsonb): the page's sentences as plain text. */
+PG_FUNCTION_INFO_V1(archive_page_prose);
+Datum
+archive_page_prose(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(page_prose(PG_GETARG_JSONB_P(0)));
+}
+
+/* archive.page_markdown(record jsonb): the page as CommonMark. */
+PG_FUNCTION_INFO_V1(archive_page_markdown);
+Datum
+archive_page_markdown(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(page_markdown(PG_GETARG_JSONB_P(0))));
+}
+
+/* archive.page_html(record jsonb): the page as a standalone HTML5 document. */
+PG_FUNCTION_INFO_V1(archive_page_html);
+Datum
+archive_page_html(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(page_html(PG_GETARG_JSONB_P(0))));
+}
