@@ -13,7 +13,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
 # pg_regress suites, one per feature, in sql/ and expected/; run in this order.
-REGRESS = span tag_adjacency title_motifs summaries parallel
+REGRESS = span tag_adjacency title_motifs summaries parallel render
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -Isrc
@@ -33,4 +33,6 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 test:
 	test/run
 
-.PHONY: demo bench
+.PHONY: demo
+demo:
+	bin/demo $(ARCHIVE)

@@ -12,6 +12,11 @@
 -- Text normalisation
 -- ---------------------------------------------------------------------------
 
+CREATE FUNCTION archive.settings() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_settings'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.settings() IS 'The archive.* settings in force, as jsonb';
+
 CREATE FUNCTION archive.normalize_tag(tag text) RETURNS text
     AS 'MODULE_PATHNAME', 'archive_normalize_tag'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -36,7 +41,7 @@ INSERT INTO archive.filler_words (word, shipped)
 SELECT w, true FROM pg_catalog.unnest(ARRAY[
     'actually', 'really', 'just', 'another', 'back', 'enough', 'without', 'within',
     'across', 'behind', 'beyond', 'around', 'toward', 'towards', 'among', 'upon',
-    'despite', 'versus', 'along', 'inside', 'outside', 'next', 'last', 'here''s', 'heres', 'here', 'things', 'thing',
+    'despite', 'versus', 'along', 'inside', 'outside', 'next', 'last', 'based', 'here''s', 'heres', 'here', 'things', 'thing',
     'stuff', 'simply', 'basically', 'literally', 'totally', 'truly', 'quite',
     'very', 'pretty', 'lot', 'lots', 'bit', 'way', 'ways', 'kind', 'sort',
     'what''s', 'that''s', 'there''s', 'it''s', 'let''s', 'we''re', 'you''re',
@@ -365,6 +370,38 @@ COMMENT ON FUNCTION archive.posts_per_month(archive.span) IS
     'Each calendar month (UTC) of the span that has posts, ascending, with its post count';
 
 -- ===========================================================================
+-- Rendering: Markdown to HTML, and topic pages as cmark node trees
+-- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- Markdown and topic pages (cmark)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION archive.markdown_to_html(markdown text) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_markdown_to_html'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.markdown_to_html(text) IS
+    'CommonMark as HTML in cmark''s safe mode (raw HTML left out, javascript:/vbscript:/file:/data: links emptied); longer input than archive.max_markdown_bytes is refused';
+
+CREATE FUNCTION archive.page_prose(record jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_page_prose'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_prose(jsonb) IS
+    'The sentences of a topic page as plain text: {definition, claims[], advice[], pitfalls[], reading_path[{title, url, why}]}; an array is empty where the page shows a fallback sentence instead of a list';
+
+CREATE FUNCTION archive.page_markdown(record jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_page_markdown'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_markdown(jsonb) IS
+    'A topic page record as CommonMark, rendered from a cmark node tree so that every title, tag, summary and url reads back as exactly its text';
+
+CREATE FUNCTION archive.page_html(record jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_page_html'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_html(jsonb) IS
+    'A topic page record as a standalone HTML5 document (inline style, no script, no external assets), the page in <main> rendered in cmark''s safe mode';
+
+-- ===========================================================================
 -- The store: posts, topics, memberships, and where posts come from
 -- ===========================================================================
 
@@ -603,38 +640,111 @@ CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.
 COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
     'The k title motifs that set one half of a topic''s posts apart from the other half, strongest first';
 
+CREATE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT coalesce(date_trunc('month', published_at AT TIME ZONE 'UTC')::date, '-infinity') $$;
+COMMENT ON FUNCTION archive.month_of(timestamptz) IS
+    'The calendar month (UTC) a post is summarised under; -infinity for an undated post';
+
+-- The mergeable summaries pages are assembled from: per topic and month, and
+-- the whole archive's tags per month (for lift).  A refresh recomputes only the
+-- rows that changes touched.
+CREATE TABLE archive.topic_months (
+    topic text NOT NULL,
+    month date NOT NULL,
+    posts integer NOT NULL CHECK (posts > 0),
+    span archive.span NOT NULL,
+    tags archive.termcounts NOT NULL,
+    titles archive.termcounts NOT NULL,
+    refs jsonb NOT NULL,
+    PRIMARY KEY (topic, month)
+);
+COMMENT ON TABLE archive.topic_months IS
+    'Summaries of each topic''s public posts per calendar month (span, tags, title words, references); maintained by archive.refresh()';
+
+CREATE TABLE archive.archive_months (
+    month date PRIMARY KEY,
+    tags archive.termcounts NOT NULL
+);
+COMMENT ON TABLE archive.archive_months IS
+    'Tag summary of all public posts per calendar month, for lift; maintained by archive.refresh()';
+
+CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
+                                               only_months date[] DEFAULT NULL)
+    RETURNS SETOF archive.topic_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
+    -- of whole topics (only_months NULL), or of everything (both NULL).
+    SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
+           archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
+           archive.title_terms_agg(p.title),
+           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
+                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
+                                        'published_at', p.published_at)
+                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+    FROM archive.topic_members AS m
+    JOIN archive.public_posts AS p ON p.key = m.post_key
+    WHERE only_topics IS NULL
+       OR (only_months IS NULL AND m.topic = ANY (only_topics))
+       OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))
+    GROUP BY 1, 2
+    $$;
+COMMENT ON FUNCTION archive.summarize_topic_months(text[], date[]) IS
+    'Recompute topic_months rows from the posts: for given (topic, month) pairs, whole topics, or all';
+
+CREATE FUNCTION archive.summarize_archive_months(only_months date[] DEFAULT NULL)
+    RETURNS SETOF archive.archive_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT archive.month_of(p.published_at), archive.tag_counts_agg(p.tags)
+    FROM archive.public_posts AS p
+    WHERE only_months IS NULL OR archive.month_of(p.published_at) = ANY (only_months)
+    GROUP BY 1
+    $$;
+COMMENT ON FUNCTION archive.summarize_archive_months(date[]) IS
+    'Recompute archive_months rows from the posts: for the given months, or all';
+
 CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     RETURNS TABLE (topic text, span archive.span, record jsonb)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
     WITH catalog AS (
-        SELECT * FROM archive.topic_catalog
-        WHERE only_topics IS NULL OR topic = ANY (only_topics)
+        SELECT * FROM archive.topic_catalog AS c
+        WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
-    members AS (
-        SELECT m.topic, p.key, p.title, p.url, p.summary, p.tags, p.published_at,
-               row_number() OVER w AS age_rank,
-               count(*) OVER (PARTITION BY m.topic) AS topic_posts
-        FROM archive.topic_members AS m
-        JOIN catalog AS c ON c.topic = m.topic
-        JOIN archive.public_posts AS p ON p.key = m.post_key
-        WINDOW w AS (PARTITION BY m.topic ORDER BY p.published_at NULLS FIRST, p.key)
+    -- The older half of a topic is the months that begin before half its posts.
+    months AS (
+        SELECT tm.*,
+               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
+               sum(tm.posts) OVER (PARTITION BY tm.topic) AS topic_posts
+        FROM archive.topic_months AS tm
+        JOIN catalog AS c ON c.topic = tm.topic
+    ),
+    figures AS (
+        SELECT m.topic,
+               archive.span_union_agg(m.span) AS span,
+               archive.termcounts_union_agg(m.tags) AS tag_summary,
+               archive.termcounts_union_agg(m.titles) AS motif_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.posts_before * 2 < m.topic_posts) AS early_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               r.refs
+        FROM months AS m
+        JOIN (SELECT o.topic, jsonb_agg(e.ref ORDER BY o.month DESC, e.n) AS refs
+              FROM months AS o
+              CROSS JOIN LATERAL jsonb_array_elements(o.refs) WITH ORDINALITY AS e(ref, n)
+              GROUP BY o.topic) AS r ON r.topic = m.topic
+        GROUP BY m.topic, r.refs
     ),
     whole AS (
         SELECT t.term, t.count::float8 / greatest(archive.rows(s.summary), 1) AS share
-        FROM (SELECT archive.tag_counts_agg(tags) AS summary FROM archive.public_posts) AS s,
+        FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS s,
              archive.terms(s.summary) AS t
-    ),
-    figures AS (
-        SELECT topic,
-               archive.topic_span(published_at) AS span,
-               archive.tag_counts_agg(tags) AS tag_summary,
-               archive.title_terms_agg(title) AS motif_summary,
-               archive.title_terms_agg(title) FILTER (WHERE age_rank <= topic_posts / 2) AS early_summary,
-               archive.title_terms_agg(title) FILTER (WHERE age_rank > topic_posts / 2) AS recent_summary
-        FROM members
-        GROUP BY topic
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
@@ -651,7 +761,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
             FROM (SELECT t.term, t.count, t.share, t.share / w.share AS lift,
                          t.count * ln(t.share / w.share) AS strength,
                          (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
-                          FROM catalog AS o
+                          FROM archive.topic_catalog AS o
                           WHERE current_setting('archive.topic_url', true) <> '' AND t.term = ANY (o.tags)
                           ORDER BY o.topic LIMIT 1) AS url
                   FROM unnest(archive.top_terms(f.tag_summary, 2147483647, c.tags)) AS t
@@ -661,52 +771,36 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         WHERE a.rank <= 5
         GROUP BY f.topic
     ),
-    motifs AS (
-        SELECT f.topic,
-               (SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
-                WHERE t.count >= 2) AS all_motifs,
-               archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3) AS early,
-               archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3) AS recent
-        FROM figures AS f
-    ),
     -- Reading path: the newest post, the most central one (carrying most of the
     -- three strongest adjacent tags, newest first on ties), and the oldest.
     path AS (
-        SELECT m.topic,
-               jsonb_agg(jsonb_build_object('role', m.role, 'title', m.title, 'url', m.url,
-                                            'published_at', m.published_at, 'shared_tags', m.shared)
-                         ORDER BY m.step) AS steps
-        FROM (
-            SELECT DISTINCT ON (x.topic, x.key) x.*
-            FROM (
-                SELECT m.*, 'newest' AS role, 1 AS step, '{}'::text[] AS shared
-                FROM members AS m WHERE m.age_rank = m.topic_posts
-                UNION ALL
-                (SELECT DISTINCT ON (m.topic) m.*, 'central', 2, s.shared
-                FROM members AS m
-                JOIN adjacent AS a ON a.topic = m.topic
-                CROSS JOIN LATERAL (
-                    SELECT array_agg(t ORDER BY ord) AS shared
-                    FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
-                         WITH ORDINALITY AS s(t, ord)
-                    WHERE t = ANY (m.tags)) AS s
-                WHERE s.shared IS NOT NULL AND m.age_rank NOT IN (1, m.topic_posts)
-                ORDER BY m.topic, cardinality(s.shared) DESC, m.age_rank DESC)
-                UNION ALL
-                SELECT m.*, 'oldest', 3, '{}'::text[]
-                FROM members AS m WHERE m.age_rank = 1 AND m.topic_posts > 1
-            ) AS x
-            ORDER BY x.topic, x.key, x.step
-        ) AS m
-        GROUP BY m.topic
-    ),
-    refs AS (
-        SELECT m.topic,
-               jsonb_agg(jsonb_build_object('title', m.title, 'url', m.url, 'summary', m.summary,
-                                            'tags', to_jsonb(m.tags), 'published_at', m.published_at)
-                         ORDER BY m.age_rank DESC) AS posts
-        FROM members AS m
-        GROUP BY m.topic
+        SELECT f.topic,
+               jsonb_agg(s.step - 'n' ORDER BY s.step ->> 'role' = 'oldest', s.step ->> 'role' = 'central') AS steps
+        FROM figures AS f
+        LEFT JOIN adjacent AS a ON a.topic = f.topic
+        CROSS JOIN LATERAL (
+            SELECT p.ref, p.n, jsonb_array_length(f.refs) AS total,
+                   ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
+                                       WITH ORDINALITY AS x(t, o)
+                         WHERE p.ref -> 'tags' ? t ORDER BY o) AS shared
+            FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS p(ref, n)
+        ) AS p
+        CROSS JOIN LATERAL (
+            SELECT jsonb_build_object('role', role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
+                                      'published_at', p.ref -> 'published_at',
+                                      'shared_tags', to_jsonb(CASE role WHEN 'central' THEN p.shared ELSE '{}' END)) AS step
+            FROM (VALUES ('newest', p.n = 1),
+                         ('oldest', p.n = p.total AND p.total > 1),
+                         ('central', p.n = (SELECT q.n FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS q(ref, n)
+                                            WHERE q.n NOT IN (1, p.total)
+                                              AND cardinality(ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term')) AS x(t)
+                                                                    WHERE q.ref -> 'tags' ? t)) > 0
+                                            ORDER BY cardinality(ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term')) AS x(t)
+                                                                       WHERE q.ref -> 'tags' ? t)) DESC, q.n
+                                            LIMIT 1))) AS r(role, chosen)
+            WHERE r.chosen
+        ) AS s
+        GROUP BY f.topic
     )
     SELECT c.topic, f.span,
            jsonb_build_object(
@@ -719,20 +813,19 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                'posts_per_month', coalesce((SELECT jsonb_object_agg(to_char(pm.month, 'YYYY-MM'), pm.posts ORDER BY pm.month)
                                             FROM archive.posts_per_month(f.span) AS pm), '{}'),
                'adjacent_tags', coalesce(a.tags, '[]'),
-               'title_motifs', coalesce(mo.all_motifs, '[]'),
-               'early_motifs', coalesce(mo.early, '[]'),
-               'recent_motifs', coalesce(mo.recent, '[]'),
+               'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
+                                         WHERE t.count >= 2), '[]'),
+               'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
+               'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
                'reading_path', coalesce(p.steps, '[]'),
-               'references', coalesce(r.posts, '[]'))
+               'references', coalesce((SELECT jsonb_agg(r - 'key') FROM jsonb_array_elements(f.refs) AS r), '[]'))
     FROM catalog AS c
     LEFT JOIN figures AS f ON f.topic = c.topic
     LEFT JOIN adjacent AS a ON a.topic = c.topic
-    LEFT JOIN motifs AS mo ON mo.topic = c.topic
     LEFT JOIN path AS p ON p.topic = c.topic
-    LEFT JOIN refs AS r ON r.topic = c.topic
     $$;
 COMMENT ON FUNCTION archive.page_figures(text[]) IS
-    'Live computation of the page record (every figure, as jsonb) of each topic, or of the given topics';
+    'The page record (every figure, as jsonb) of each topic, or of the given topics, assembled from topic_months and archive_months';
 
 CREATE TABLE archive.page_records (
     topic text PRIMARY KEY,
@@ -757,6 +850,7 @@ CREATE TABLE archive.page_records (
     markdown text NOT NULL,
     html text NOT NULL,
     refreshed_at timestamptz NOT NULL,
+    change_id bigint NOT NULL,
     CHECK (post_count = jsonb_array_length("references"))
 );
 COMMENT ON TABLE archive.page_records IS
@@ -765,25 +859,204 @@ COMMENT ON TABLE archive.page_records IS
 CREATE VIEW archive.topic_pages WITH (security_invoker) AS
 SELECT topic, name, post_count, first_published, last_published,
        adjacent_tags, adjacent_scores, title_motifs, motif_scores, early_motifs, recent_motifs,
-       reading_path, "references", definition, claims, advice, pitfalls, refreshed_at
+       reading_path, "references", definition, claims, advice, pitfalls, refreshed_at,
+       change_id AS refreshed_through_change
 FROM archive.page_records;
 COMMENT ON VIEW archive.topic_pages IS
     'One row per topic: every figure, the scores behind each list, the generated prose, the reading path and the references';
 
+-- ---------------------------------------------------------------------------
+-- Freshness: the change log, incremental and atomic refresh, scheduling
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE archive.changes (
+    change_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    post_key text,
+    post_tags text[],
+    month date,
+    topic text,
+    everything boolean NOT NULL DEFAULT false,
+    changed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE archive.changes IS
+    'Changes not yet applied to the pages: a public post version (key, normalised tags, month), a whole topic, or everything; refresh consumes them';
+
+CREATE TABLE archive.refresh_state (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    last_change_id bigint NOT NULL,
+    settings jsonb NOT NULL,
+    refreshed_at timestamptz NOT NULL,
+    mode text NOT NULL
+);
+COMMENT ON TABLE archive.refresh_state IS
+    'What the last refresh applied: the last change, the settings the pages were built with, when and how';
+
+-- Log every public version of the posts a statement touched.
+CREATE FUNCTION archive.log_post_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (post_key, post_tags, month)
+            SELECT o.key, archive.normalize_tags(o.tags), archive.month_of(o.published_at)
+            FROM old_rows AS o WHERE o.visibility = 'public';
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (post_key, post_tags, month)
+            SELECT n.key, archive.normalize_tags(n.tags), archive.month_of(n.published_at)
+            FROM new_rows AS n WHERE n.visibility = 'public';
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_post_changes() IS 'Trigger: log the public post versions a statement on archive.posts touched';
+
+-- Log the topics a statement on topics or post_topics touched.
+CREATE FUNCTION archive.log_topic_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            EXECUTE format('INSERT INTO archive.changes (topic) SELECT DISTINCT %I FROM old_rows', TG_ARGV[0]);
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            EXECUTE format('INSERT INTO archive.changes (topic) SELECT DISTINCT %I FROM new_rows', TG_ARGV[0]);
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_topic_changes() IS 'Trigger: log the topics (column named by the argument) a statement touched';
+
+-- Log that everything must be recomputed (truncate, filler words).
+CREATE FUNCTION archive.log_everything_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        INSERT INTO archive.changes (everything) VALUES (true);
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_everything_changed() IS 'Trigger: log that every page must be recomputed';
+
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.posts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.posts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.posts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.posts
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.topics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.topics
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.post_topics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.post_topics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.post_topics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.post_topics
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON archive.filler_words
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+
 CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
-    RETURNS TABLE (topics_recomputed integer, posts_read bigint, elapsed interval)
+    RETURNS TABLE (mode text, topics_recomputed integer, posts_read bigint, elapsed interval)
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
     DECLARE
         started constant timestamptz := clock_timestamp();
+        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes';
+        state archive.refresh_state;
+        read_ids bigint[];
+        upto bigint;
+        pair_topics text[];
+        pair_months date[];
+        whole_topics text[];
+        dirty_months date[];
+        affected text[];
+        posts_summarized bigint := 0;
         recomputed integer;
+        recompute_all boolean := $1;  -- the parameter "full" is a keyword inside PL/pgSQL
     BEGIN
-        PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
+        -- One refresh at a time; archive.refresh_wait decides whether a second waits.
+        IF current_setting('archive.refresh_wait')::boolean THEN
+            PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
+        ELSIF NOT pg_try_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0) THEN
+            RETURN QUERY SELECT 'skipped: another refresh is running'::text, 0, 0::bigint,
+                                clock_timestamp() - started;
+            RETURN;
+        END IF;
         PERFORM archive.ensure_source();
+        SELECT * INTO state FROM archive.refresh_state;
+        SELECT array_agg(c.change_id), max(c.change_id) INTO read_ids, upto FROM archive.changes AS c;
+        recompute_all := recompute_all OR state IS NULL OR state.settings IS DISTINCT FROM settings
+                OR EXISTS (SELECT 1 FROM archive.source)
+                OR EXISTS (SELECT 1 FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.everything);
+
+        IF recompute_all THEN
+            DELETE FROM archive.topic_months;
+            INSERT INTO archive.topic_months SELECT * FROM archive.summarize_topic_months();
+            DELETE FROM archive.archive_months;
+            INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months();
+            affected := NULL;
+        ELSE
+            -- (topic, month) pairs a changed post version was in, through tags or memberships
+            SELECT array_agg(p.topic), array_agg(p.month) INTO pair_topics, pair_months
+            FROM (SELECT t.topic, c.month
+                  FROM archive.changes AS c
+                  JOIN archive.topic_catalog AS t ON t.tags && c.post_tags
+                  WHERE c.change_id = ANY (read_ids)
+                  UNION
+                  SELECT pt.topic, c.month
+                  FROM archive.changes AS c
+                  JOIN archive.post_topics AS pt ON pt.post_key = c.post_key
+                  WHERE c.change_id = ANY (read_ids)) AS p;
+            -- whole topics: changed topics and memberships, and topics new to the catalog
+            SELECT array_agg(DISTINCT w.topic) INTO whole_topics
+            FROM (SELECT c.topic FROM archive.changes AS c
+                  WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL
+                  UNION
+                  SELECT t.topic FROM archive.topic_catalog AS t
+                  WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = t.topic)) AS w;
+            SELECT array_agg(DISTINCT c.month) INTO dirty_months
+            FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.month IS NOT NULL;
+
+            DELETE FROM archive.topic_months AS tm
+            WHERE tm.topic = ANY (whole_topics)
+               OR (tm.topic, tm.month) IN (SELECT * FROM unnest(pair_topics, pair_months))
+               OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
+            INSERT INTO archive.topic_months
+            SELECT * FROM archive.summarize_topic_months(coalesce(pair_topics, '{}'), coalesce(pair_months, '{}'))
+            WHERE NOT (topic = ANY (coalesce(whole_topics, '{}')))
+            UNION ALL
+            SELECT * FROM archive.summarize_topic_months(coalesce(whole_topics, '{}'), NULL);
+            DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
+            INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(coalesce(dirty_months, '{}'));
+            -- lift depends on the whole archive: when it changed, every page is reassembled
+            affected := CASE WHEN dirty_months IS NOT NULL THEN NULL
+                             ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;
+        END IF;
+        posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
+                             WHERE recompute_all OR am.month = ANY (dirty_months));
+
         WITH computed AS MATERIALIZED (
-            SELECT f.topic, f.span, f.record, archive.page_prose(f.record) AS prose
-            FROM archive.page_figures() AS f
+            SELECT f.topic, f.span, f.record
+            FROM archive.page_figures(affected) AS f
+            LEFT JOIN archive.page_records AS old ON old.topic = f.topic
+            WHERE old.record IS DISTINCT FROM f.record
+        ),
+        rendered AS MATERIALIZED (
+            SELECT c.*, archive.page_prose(c.record) AS prose FROM computed AS c
         ),
         upserted AS (
             INSERT INTO archive.page_records AS p
@@ -806,8 +1079,9 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                    c.record,
                    archive.page_markdown(c.record),
                    archive.page_html(c.record),
-                   started
-            FROM computed AS c
+                   started,
+                   coalesce(upto, state.last_change_id, 0)
+            FROM rendered AS c
             ON CONFLICT (topic) DO UPDATE SET
                 name = excluded.name, post_count = excluded.post_count,
                 first_published = excluded.first_published, last_published = excluded.last_published,
@@ -818,20 +1092,102 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 "references" = excluded."references", definition = excluded.definition,
                 claims = excluded.claims, advice = excluded.advice, pitfalls = excluded.pitfalls,
                 record = excluded.record, markdown = excluded.markdown, html = excluded.html,
-                refreshed_at = excluded.refreshed_at
+                refreshed_at = excluded.refreshed_at, change_id = excluded.change_id
             RETURNING 1
         ),
         removed AS (
             DELETE FROM archive.page_records AS p
-            WHERE NOT EXISTS (SELECT 1 FROM computed AS c WHERE c.topic = p.topic)
+            WHERE NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = p.topic)
         )
         SELECT count(*) INTO recomputed FROM upserted;
-        RETURN QUERY SELECT recomputed, (SELECT count(*) FROM archive.public_posts),
-                            clock_timestamp() - started;
+
+        DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
+        INSERT INTO archive.refresh_state AS s (last_change_id, settings, refreshed_at, mode)
+        VALUES (coalesce(upto, state.last_change_id, 0), settings, started,
+                CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END)
+        ON CONFLICT (singleton) DO UPDATE
+            SET last_change_id = excluded.last_change_id, settings = excluded.settings,
+                refreshed_at = excluded.refreshed_at, mode = excluded.mode;
+        RETURN QUERY SELECT CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END, recomputed,
+                            posts_summarized, clock_timestamp() - started;
     END
     $$;
 COMMENT ON FUNCTION archive.refresh(boolean) IS
-    'Bring every topic page up to date; returns the topics recomputed, the posts read and the time spent';
+    'Bring every topic page up to date, recomputing only what logged changes touched (or everything with full => true); returns the mode, the pages rewritten, the posts summarised and the time spent';
+
+CREATE VIEW archive.refresh_status WITH (security_invoker) AS
+SELECT s.refreshed_at AS last_refresh, s.mode AS last_mode, s.last_change_id,
+       (SELECT count(*) FROM archive.changes) AS pending_changes,
+       (SELECT min(c.changed_at) FROM archive.changes AS c) AS oldest_pending,
+       CASE WHEN EXISTS (SELECT 1 FROM archive.changes)
+            THEN pg_catalog.now() - (SELECT min(c.changed_at) FROM archive.changes AS c)
+            ELSE interval '0' END AS staleness,
+       (SELECT count(*) FROM archive.page_records) AS pages
+FROM (SELECT * FROM archive.refresh_state
+      UNION ALL
+      SELECT NULL, NULL, NULL, NULL, 'never' WHERE NOT EXISTS (SELECT 1 FROM archive.refresh_state)) AS s;
+COMMENT ON VIEW archive.refresh_status IS
+    'How stale the pages are: the last refresh, the changes still pending and how long the oldest has waited';
+
+CREATE FUNCTION archive.purge_refresh_runs(keep interval DEFAULT '7 days') RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        purged bigint;
+    BEGIN
+        DELETE FROM cron.job_run_details AS d
+        USING cron.job AS j
+        WHERE j.jobid = d.jobid AND j.jobname = 'archive-refresh'
+          AND d.end_time < pg_catalog.now() - keep;
+        GET DIAGNOSTICS purged = ROW_COUNT;
+        RETURN purged;
+    END
+    $$;
+COMMENT ON FUNCTION archive.purge_refresh_runs(interval) IS
+    'Delete the scheduled refresh''s run log (cron.job_run_details) older than keep; the scheduled job calls it after each refresh';
+
+CREATE FUNCTION archive.schedule_refresh(schedule text DEFAULT '*/10 * * * *',
+                                         keep_runs interval DEFAULT '7 days')
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        command constant text := format(
+            'SELECT archive.refresh(); SELECT archive.purge_refresh_runs(%L::interval)', keep_runs);
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'scheduling the refresh needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, restart, '
+                             'then CREATE EXTENSION pg_cron; or run SELECT archive.refresh() from any scheduler.';
+        END IF;
+        IF current_database() = current_setting('cron.database_name', true) THEN
+            RETURN cron.schedule('archive-refresh', schedule, command);
+        END IF;
+        RETURN cron.schedule_in_database('archive-refresh', schedule, command, current_database());
+    END
+    $$;
+COMMENT ON FUNCTION archive.schedule_refresh(text, interval) IS
+    'Create or replace the pg_cron job "archive-refresh" that runs archive.refresh() on a schedule and keeps its run log to keep_runs';
+
+CREATE FUNCTION archive.unschedule_refresh() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'unscheduling the refresh needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'archive-refresh') THEN
+            RETURN false;
+        END IF;
+        RETURN cron.unschedule('archive-refresh');
+    END
+    $$;
+COMMENT ON FUNCTION archive.unschedule_refresh() IS 'Remove the pg_cron job "archive-refresh"; false when there was none';
 
 CREATE FUNCTION archive.topic_markdown(topic text) RETURNS text
     LANGUAGE sql STABLE STRICT PARALLEL SAFE

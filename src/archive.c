@@ -11,7 +11,11 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 #include "archive.h"
@@ -20,9 +24,25 @@
 PG_MODULE_MAGIC;
 
 int			archive_summary_capacity = 4096;
-int			archive_max_markdown_bytes = 1024 * 1024;
+/*
+ * 64 kB: cmark 0.30.2 parses some inputs in quadratic time, the worst
+ * measured ("![[]()" repeated) taking 0.16 s at 64 kB, 0.8 s at 128 kB and
+ * 148 s at 1 MB.  The maximum, 16 MB, keeps rendered HTML (at most about 14
+ * times the input) far from the 1 GB at which cmark abort()s; see render.c.
+ */
+int			archive_max_markdown_bytes = 64 * 1024;
 int			archive_min_topic_posts = 3;
 char	   *archive_topic_url = NULL;
+bool		archive_refresh_wait = true;
+
+/* Every setting of the module, for archive.settings(). */
+static const char *const archive_setting_names[] = {
+	"archive.summary_capacity",
+	"archive.max_markdown_bytes",
+	"archive.min_topic_posts",
+	"archive.topic_url",
+	"archive.refresh_wait",
+};
 
 void		_PG_init(void);
 
@@ -47,10 +67,10 @@ _PG_init(void)
 							"Longer Markdown is refused with an error, which bounds "
 							"the time cmark can spend on any one text.",
 							&archive_max_markdown_bytes,
-							1024 * 1024,
+							64 * 1024,
 							0,
-							MaxAllocSize / 2,
-							PGC_USERSET,
+							16 * 1024 * 1024,
+							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("archive.min_topic_posts",
@@ -71,5 +91,37 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("archive.refresh_wait",
+							 "Whether a refresh waits for a running one to finish.",
+							 "When off, a refresh that finds another one running "
+							 "returns at once, saying so.",
+							 &archive_refresh_wait,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("archive");
+}
+
+/* archive.settings(): the archive.* settings in force, as jsonb (names without the prefix). */
+PG_FUNCTION_INFO_V1(archive_settings);
+Datum
+archive_settings(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < (int) lengthof(archive_setting_names); i++)
+	{
+		const char *name = archive_setting_names[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, name + strlen("archive."));
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, GetConfigOption(name, false, false));
+	}
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }

@@ -18,4 +18,7 @@ extern int	archive_min_topic_posts;
 /* archive.topic_url: url pattern of topic pages ({slug} is replaced); empty: no links. */
 extern char *archive_topic_url;
 
+/* archive.refresh_wait: whether a refresh waits for a running one. */
+extern bool archive_refresh_wait;
+
 #endif							/* ARCHIVE_H */

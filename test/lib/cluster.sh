@@ -54,6 +54,7 @@ unix_socket_directories = '$dir'
 port = $(_cluster_free_port)
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
+cron.use_background_workers = on
 max_worker_processes = 16
 max_parallel_workers = 4
 max_parallel_workers_per_gather = 2
