@@ -13,7 +13,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
 # pg_regress suites, one per feature, in sql/ and expected/; run in this order.
-REGRESS = span tag_adjacency title_motifs summaries parallel render
+REGRESS = span tag_adjacency title_motifs summaries parallel render refresh pages
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -Isrc
@@ -36,3 +36,9 @@ test:
 .PHONY: demo
 demo:
 	bin/demo $(ARCHIVE)
+
+# The release archive for PGXN: the committed tree at HEAD, named after META.json's version.
+DISTVERSION = $(shell sed -n 's/^   "version": "\(.*\)",/\1/p' META.json)
+.PHONY: dist
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(DISTVERSION)/ -o $(EXTENSION)-$(DISTVERSION).zip HEAD

@@ -63,6 +63,10 @@ CREATE TYPE archive.ranked_term AS (
 );
 COMMENT ON TYPE archive.ranked_term IS
     'A ranked tag or title motif: the term (for motifs its most frequent word), the rows that carry it, and count / rows of the group';
+-- postgres_fdw ships an aggregate to a shard only if its result type, too, is a
+-- member of an extension named in the server's "extensions" option; the array
+-- type that CREATE TYPE makes is not one by itself (doc/sharding.md).
+ALTER EXTENSION archive ADD TYPE archive.ranked_term[];
 
 -- ---------------------------------------------------------------------------
 -- archive.termcounts: a mergeable summary of tag or motif counts
@@ -414,8 +418,8 @@ CREATE TABLE archive.posts (
     slug text,
     title text,
     summary text,
-    published_at timestamptz,
-    tags text[] NOT NULL DEFAULT '{}',
+    published_at timestamptz CHECK (pg_catalog.isfinite(published_at)),
+    tags text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(tags), 1) = 1),
     authors text[] NOT NULL DEFAULT '{}',
     body_markdown text,
     visibility archive.visibility NOT NULL DEFAULT 'public',
@@ -430,9 +434,10 @@ CREATE TABLE archive.topics (
     name text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
     lens text,
     through_line text,
-    advice text[] NOT NULL DEFAULT '{}',
-    pitfalls text[] NOT NULL DEFAULT '{}',
-    tags text[] NOT NULL DEFAULT '{}'
+    -- one-dimensional: the pages list their elements (a CHECK, so that no row can fail every refresh)
+    advice text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(advice), 1) = 1),
+    pitfalls text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(pitfalls), 1) = 1),
+    tags text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(tags), 1) = 1)
 );
 COMMENT ON TABLE archive.topics IS
     'Defined topics with their editorial text; a post belongs to a topic when it carries one of its tags or post_topics says so. With no rows, every tag of archive.min_topic_posts public posts is a topic';
@@ -464,15 +469,8 @@ COMMENT ON VIEW archive.post_source IS
     'Posts as the extension reads them: archive.posts, or the relation given to archive.set_source';
 
 CREATE FUNCTION archive.normalize_tags(tags text[]) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-        SELECT coalesce(array_agg(tag ORDER BY first_seen), '{}')
-        FROM (SELECT archive.normalize_tag(t) AS tag, min(i) AS first_seen
-              FROM unnest(tags) WITH ORDINALITY AS u(t, i)
-              GROUP BY 1) AS n
-        WHERE tag IS NOT NULL
-    $$;
+    AS 'MODULE_PATHNAME', 'archive_normalize_tags'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION archive.normalize_tags(text[]) IS
     'The distinct normalised tags of an array, in order of first appearance, blanks left out';
 
@@ -545,6 +543,10 @@ CREATE FUNCTION archive.reset_source() RETURNS void
              || 'SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdown, visibility '
              || 'FROM archive.posts';
         DELETE FROM archive.source;
+        IF FOUND THEN
+            -- the pages were built from the other relation: the next refresh rebuilds them all
+            INSERT INTO archive.changes (everything) VALUES (true);
+        END IF;
     END
     $$;
 COMMENT ON FUNCTION archive.reset_source() IS 'Read posts from archive.posts again';
@@ -576,25 +578,34 @@ WHERE visibility = 'public';
 COMMENT ON VIEW archive.public_posts IS 'The public posts, tags normalised: the only posts any figure or page counts';
 
 CREATE VIEW archive.topic_catalog WITH (security_invoker) AS
+WITH implicit_topics AS (
+    SELECT t.term AS tag, coalesce(archive.slugify(t.term), 'topic') AS base_slug,
+           row_number() OVER (PARTITION BY coalesce(archive.slugify(t.term), 'topic')
+                              ORDER BY t.count DESC, t.term COLLATE "C") AS dup
+    FROM archive.terms((SELECT archive.tag_counts_agg(tags) FROM archive.public_posts)) AS t
+    WHERE t.count >= current_setting('archive.min_topic_posts', true)::int
+)
 SELECT slug AS topic, name, lens, through_line, advice, pitfalls,
        archive.normalize_tags(tags) AS tags, false AS implicit
 FROM archive.topics
 UNION ALL
-SELECT CASE WHEN dup = 1 THEN base_slug ELSE base_slug || '-' || dup END,
-       upper(left(tag, 1)) || substr(tag, 2), NULL, NULL, '{}', '{}', ARRAY[tag], true
-FROM (SELECT t.term AS tag, coalesce(archive.slugify(t.term), 'topic') AS base_slug,
-             row_number() OVER (PARTITION BY coalesce(archive.slugify(t.term), 'topic')
-                                ORDER BY t.count DESC, t.term COLLATE "C") AS dup
-      FROM archive.terms((SELECT archive.tag_counts_agg(tags) FROM archive.public_posts)) AS t
-      WHERE t.count >= current_setting('archive.min_topic_posts', true)::int) AS implicit_topics
+-- A tag whose slug is taken gets "-2", "-3"...; "--2" when that is another tag's slug
+-- (a slug never holds "--" otherwise), so no two topics share one.
+SELECT CASE WHEN i.dup = 1 THEN i.base_slug
+            WHEN EXISTS (SELECT 1 FROM implicit_topics AS o WHERE o.base_slug = i.base_slug || '-' || i.dup)
+            THEN i.base_slug || '--' || i.dup
+            ELSE i.base_slug || '-' || i.dup END,
+       upper(left(translate(i.tag, '-_', '  '), 1)) || substr(translate(i.tag, '-_', '  '), 2), NULL, NULL, '{}', '{}', ARRAY[i.tag], true
+FROM implicit_topics AS i
 WHERE NOT EXISTS (SELECT 1 FROM archive.topics);
 COMMENT ON VIEW archive.topic_catalog IS
     'Every topic: the rows of archive.topics, or, when there are none, one topic per tag of at least archive.min_topic_posts public posts';
 
 CREATE VIEW archive.topic_members WITH (security_invoker) AS
 SELECT c.topic, p.key AS post_key
-FROM archive.topic_catalog AS c
-JOIN archive.public_posts AS p ON p.tags && c.tags
+FROM archive.public_posts AS p
+CROSS JOIN LATERAL unnest(p.tags) AS pt(tag)
+JOIN (SELECT t.topic, unnest(t.tags) AS tag FROM archive.topic_catalog AS t) AS c ON c.tag = pt.tag
 UNION
 SELECT pt.topic, pt.post_key
 FROM archive.post_topics AS pt
@@ -613,7 +624,8 @@ CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.
     SET search_path = pg_catalog, pg_temp
     AS $$
         -- The k motifs that set one half of a topic's posts (older or newer) apart:
-        -- stems with more titles in this half than in the other, ranked by that
+        -- stems of at least two titles of this half, and of more titles in this
+        -- half than in the other, ranked by that
         -- difference, then by titles in the whole topic, then by the word.
         WITH other_stems AS (
             SELECT t.stem, sum(t.count) AS count FROM archive.terms(other_half) AS t GROUP BY t.stem
@@ -633,7 +645,7 @@ CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.
               FROM shown AS s
               LEFT JOIN other_stems AS o ON o.stem = s.stem
               LEFT JOIN whole_stems AS w ON w.stem = s.stem
-              WHERE s.count > coalesce(o.count, 0)
+              WHERE s.count >= 2 AND s.count > coalesce(o.count, 0)
               ORDER BY lead DESC, whole_count DESC, s.term COLLATE "C"
               LIMIT k) AS c
     $$;
@@ -717,12 +729,14 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         SELECT * FROM archive.topic_catalog AS c
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
-    -- The older half of a topic is the months that begin before half its posts.
+    -- The older half of a topic is the months that begin before half its dated
+    -- posts; undated posts are in neither half.
     months AS (
         SELECT tm.*,
-               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
-               sum(tm.posts) OVER (PARTITION BY tm.topic) AS topic_posts
+               coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
+                            OVER (PARTITION BY tm.topic ORDER BY tm.month
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
+               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts
         FROM archive.topic_months AS tm
         JOIN catalog AS c ON c.topic = tm.topic
     ),
@@ -731,8 +745,8 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                archive.span_union_agg(m.span) AS span,
                archive.termcounts_union_agg(m.tags) AS tag_summary,
                archive.termcounts_union_agg(m.titles) AS motif_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.posts_before * 2 < m.topic_posts) AS early_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
                r.refs
         FROM months AS m
         JOIN (SELECT o.topic, jsonb_agg(e.ref ORDER BY o.month DESC, e.n) AS refs
@@ -741,7 +755,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
               GROUP BY o.topic) AS r ON r.topic = m.topic
         GROUP BY m.topic, r.refs
     ),
-    whole AS (
+    whole AS MATERIALIZED (
         SELECT t.term, t.count::float8 / greatest(archive.rows(s.summary), 1) AS share
         FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS s,
              archive.terms(s.summary) AS t
@@ -773,32 +787,43 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     -- Reading path: the newest post, the most central one (carrying most of the
     -- three strongest adjacent tags, newest first on ties), and the oldest.
+    -- Newest and oldest are dated posts (the references come dated first,
+    -- newest first); an undated post can only be the central one.
     path AS (
-        SELECT f.topic,
-               jsonb_agg(s.step - 'n' ORDER BY s.step ->> 'role' = 'oldest', s.step ->> 'role' = 'central') AS steps
+        SELECT f.topic, jsonb_agg(s.step ORDER BY s.ord) AS steps
         FROM figures AS f
         LEFT JOIN adjacent AS a ON a.topic = f.topic
         CROSS JOIN LATERAL (
-            SELECT p.ref, p.n, jsonb_array_length(f.refs) AS total,
-                   ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
-                                       WITH ORDINALITY AS x(t, o)
-                         WHERE p.ref -> 'tags' ? t ORDER BY o) AS shared
-            FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS p(ref, n)
-        ) AS p
-        CROSS JOIN LATERAL (
-            SELECT jsonb_build_object('role', role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
-                                      'published_at', p.ref -> 'published_at',
-                                      'shared_tags', to_jsonb(CASE role WHEN 'central' THEN p.shared ELSE '{}' END)) AS step
-            FROM (VALUES ('newest', p.n = 1),
-                         ('oldest', p.n = p.total AND p.total > 1),
-                         ('central', p.n = (SELECT q.n FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS q(ref, n)
-                                            WHERE q.n NOT IN (1, p.total)
-                                              AND cardinality(ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term')) AS x(t)
-                                                                    WHERE q.ref -> 'tags' ? t)) > 0
-                                            ORDER BY cardinality(ARRAY(SELECT t FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term')) AS x(t)
-                                                                       WHERE q.ref -> 'tags' ? t)) DESC, q.n
-                                            LIMIT 1))) AS r(role, chosen)
-            WHERE r.chosen
+            WITH strongest AS (
+                SELECT x.t, x.o
+                FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
+                     WITH ORDINALITY AS x(t, o)
+            ),
+            refs AS (
+                SELECT p.ref, p.n, p.ref ->> 'published_at' IS NOT NULL AS dated,
+                       ARRAY(SELECT st.t FROM strongest AS st WHERE p.ref -> 'tags' ? st.t ORDER BY st.o) AS shared
+                FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS p(ref, n)
+            ),
+            ends AS (
+                SELECT min(r.n) FILTER (WHERE r.dated) AS newest, max(r.n) FILTER (WHERE r.dated) AS oldest
+                FROM refs AS r
+            ),
+            chosen AS (
+                SELECT 1 AS ord, 'newest' AS role, r.* FROM refs AS r, ends AS e WHERE r.n = e.newest
+                UNION ALL
+                (SELECT 2, 'central', r.* FROM refs AS r, ends AS e
+                 WHERE cardinality(r.shared) > 0
+                   AND r.n IS DISTINCT FROM e.newest AND r.n IS DISTINCT FROM e.oldest
+                 ORDER BY cardinality(r.shared) DESC, r.n
+                 LIMIT 1)
+                UNION ALL
+                SELECT 3, 'oldest', r.* FROM refs AS r, ends AS e WHERE r.n = e.oldest AND e.oldest <> e.newest
+            )
+            SELECT c.ord,
+                   jsonb_build_object('role', c.role, 'title', c.ref -> 'title', 'url', c.ref -> 'url',
+                                      'published_at', c.ref -> 'published_at',
+                                      'shared_tags', to_jsonb(CASE c.role WHEN 'central' THEN c.shared ELSE '{}' END)) AS step
+            FROM chosen AS c
         ) AS s
         GROUP BY f.topic
     )
@@ -891,6 +916,13 @@ CREATE TABLE archive.refresh_state (
 COMMENT ON TABLE archive.refresh_state IS
     'What the last refresh applied: the last change, the settings the pages were built with, when and how';
 
+CREATE TABLE archive.refresh_catalog (
+    topic text PRIMARY KEY,
+    tags text[] NOT NULL
+);
+COMMENT ON TABLE archive.refresh_catalog IS
+    'The topics and their tags as the last refresh found them: a topic whose tags changed since (an implicit topic''s slug passes to another tag when tags sharing a slug change sizes) is recomputed whole; maintained by archive.refresh()';
+
 -- Log every public version of the posts a statement touched.
 CREATE FUNCTION archive.log_post_changes() RETURNS trigger
     LANGUAGE plpgsql
@@ -972,6 +1004,9 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
     RETURNS TABLE (mode text, topics_recomputed integer, posts_read bigint, elapsed interval)
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
+    -- The page queries' estimated costs pass the JIT thresholds whatever the archive's
+    -- size, and compiling them takes seconds, many times what running them takes.
+    SET jit = off
     AS $$
     DECLARE
         started constant timestamptz := clock_timestamp();
@@ -983,6 +1018,8 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         pair_months date[];
         whole_topics text[];
         dirty_months date[];
+        catalog_tags jsonb;
+        catalog_changed boolean;
         affected text[];
         posts_summarized bigint := 0;
         recomputed integer;
@@ -999,6 +1036,10 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         PERFORM archive.ensure_source();
         SELECT * INTO state FROM archive.refresh_state;
         SELECT array_agg(c.change_id), max(c.change_id) INTO read_ids, upto FROM archive.changes AS c;
+        -- The topics and their tags now, against those of the last refresh.
+        SELECT coalesce(jsonb_object_agg(t.topic, t.tags), '{}') INTO catalog_tags FROM archive.topic_catalog AS t;
+        catalog_changed := catalog_tags IS DISTINCT FROM
+            (SELECT coalesce(jsonb_object_agg(r.topic, r.tags), '{}') FROM archive.refresh_catalog AS r);
         recompute_all := recompute_all OR state IS NULL OR state.settings IS DISTINCT FROM settings
                 OR EXISTS (SELECT 1 FROM archive.source)
                 OR EXISTS (SELECT 1 FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.everything);
@@ -1021,13 +1062,17 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                   FROM archive.changes AS c
                   JOIN archive.post_topics AS pt ON pt.post_key = c.post_key
                   WHERE c.change_id = ANY (read_ids)) AS p;
-            -- whole topics: changed topics and memberships, and topics new to the catalog
+            -- whole topics: changed topics and memberships, and topics new to the catalog or
+            -- whose tags changed since the last refresh (an implicit topic's slug passes to
+            -- another tag when tags sharing a slug change sizes)
             SELECT array_agg(DISTINCT w.topic) INTO whole_topics
             FROM (SELECT c.topic FROM archive.changes AS c
                   WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL
                   UNION
-                  SELECT t.topic FROM archive.topic_catalog AS t
-                  WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = t.topic)) AS w;
+                  SELECT k.topic FROM jsonb_each(catalog_tags) AS k(topic, tags)
+                  WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = k.topic)
+                     OR NOT EXISTS (SELECT 1 FROM archive.refresh_catalog AS r
+                                    WHERE r.topic = k.topic AND to_jsonb(r.tags) = k.tags)) AS w;
             SELECT array_agg(DISTINCT c.month) INTO dirty_months
             FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.month IS NOT NULL;
 
@@ -1035,15 +1080,25 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             WHERE tm.topic = ANY (whole_topics)
                OR (tm.topic, tm.month) IN (SELECT * FROM unnest(pair_topics, pair_months))
                OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
-            INSERT INTO archive.topic_months
-            SELECT * FROM archive.summarize_topic_months(coalesce(pair_topics, '{}'), coalesce(pair_months, '{}'))
-            WHERE NOT (topic = ANY (coalesce(whole_topics, '{}')))
-            UNION ALL
-            SELECT * FROM archive.summarize_topic_months(coalesce(whole_topics, '{}'), NULL);
-            DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
-            INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(coalesce(dirty_months, '{}'));
-            -- lift depends on the whole archive: when it changed, every page is reassembled
-            affected := CASE WHEN dirty_months IS NOT NULL THEN NULL
+            IF pair_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_topic_months(pair_topics, pair_months)
+                WHERE NOT (topic = ANY (coalesce(whole_topics, '{}')));
+            END IF;
+            IF whole_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_topic_months(whole_topics, NULL);
+            END IF;
+            IF dirty_months IS NOT NULL THEN
+                DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
+                INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(dirty_months);
+            END IF;
+            -- lift depends on the whole archive, and with archive.topic_url set an adjacent
+            -- thread links to the topic that carries its tag: when either changed, every page
+            -- is reassembled
+            affected := CASE WHEN dirty_months IS NOT NULL
+                               OR (catalog_changed AND current_setting('archive.topic_url', true) <> '')
+                             THEN NULL
                              ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;
         END IF;
         posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
@@ -1102,6 +1157,11 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         SELECT count(*) INTO recomputed FROM upserted;
 
         DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
+        IF catalog_changed THEN
+            DELETE FROM archive.refresh_catalog;
+            INSERT INTO archive.refresh_catalog (topic, tags)
+            SELECT k.topic, ARRAY(SELECT jsonb_array_elements_text(k.tags)) FROM jsonb_each(catalog_tags) AS k(topic, tags);
+        END IF;
         INSERT INTO archive.refresh_state AS s (last_change_id, settings, refreshed_at, mode)
         VALUES (coalesce(upto, state.last_change_id, 0), settings, started,
                 CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END)
@@ -1136,6 +1196,10 @@ CREATE FUNCTION archive.purge_refresh_runs(keep interval DEFAULT '7 days') RETUR
     DECLARE
         purged bigint;
     BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'purging the refresh runs needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
         DELETE FROM cron.job_run_details AS d
         USING cron.job AS j
         WHERE j.jobid = d.jobid AND j.jobname = 'archive-refresh'

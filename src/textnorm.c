@@ -17,7 +17,9 @@
 #include "postgres.h"
 
 #include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
 
@@ -99,4 +101,84 @@ archive_normalize_tag(PG_FUNCTION_ARGS)
 	if (norm == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(norm, len));
+}
+
+/* One normalised element of an array, with its position, for deduplication. */
+typedef struct PositionedTag
+{
+	char	   *str;
+	int			len;
+	int			position;
+} PositionedTag;
+
+/* Order by tag bytes, then position, so the first of equal tags comes first. */
+static int
+positioned_tag_compare(const void *a, const void *b)
+{
+	const PositionedTag *x = a;
+	const PositionedTag *y = b;
+	int			cmp = memcmp(x->str, y->str, Min(x->len, y->len));
+
+	if (cmp != 0)
+		return cmp;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->position - y->position;
+}
+
+/* Order by position. */
+static int
+position_compare(const void *a, const void *b)
+{
+	return ((const PositionedTag *) a)->position - ((const PositionedTag *) b)->position;
+}
+
+/*
+ * archive.normalize_tags(text[]): the distinct normalised tags of an array in
+ * order of first appearance, NULL and blank elements left out.
+ */
+PG_FUNCTION_INFO_V1(archive_normalize_tags);
+Datum
+archive_normalize_tags(PG_FUNCTION_ARGS)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *datums;
+	bool	   *nulls;
+	int			n;
+	PositionedTag *tags;
+	int			kept = 0;
+	int			unique = 0;
+	Datum	   *out;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("tags must be a one-dimensional array")));
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+	tags = palloc(sizeof(PositionedTag) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(datums[i]);
+		tags[kept].str = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &tags[kept].len);
+		tags[kept].position = i;
+		if (tags[kept].str != NULL)
+			kept++;
+	}
+	qsort(tags, kept, sizeof(PositionedTag), positioned_tag_compare);
+	for (int i = 0; i < kept; i++)
+	{
+		if (unique > 0 && tags[unique - 1].len == tags[i].len &&
+			memcmp(tags[unique - 1].str, tags[i].str, tags[i].len) == 0)
+			continue;
+		tags[unique++] = tags[i];
+	}
+	qsort(tags, unique, sizeof(PositionedTag), position_compare);
+	out = palloc(sizeof(Datum) * Max(unique, 1));
+	for (int i = 0; i < unique; i++)
+		out[i] = PointerGetDatum(cstring_to_text_with_len(tags[i].str, tags[i].len));
+	PG_RETURN_ARRAYTYPE_P(construct_array(out, unique, TEXTOID, -1, false, TYPALIGN_INT));
 }
