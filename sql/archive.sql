@@ -34,6 +34,8 @@ CREATE TABLE archive.filler_words (
 );
 COMMENT ON TABLE archive.filler_words IS
     'Headline filler words that are never title motifs (lower case); shipped rows come with the extension, others are the site''s own';
+COMMENT ON COLUMN archive.filler_words.word IS 'A filler word, lower case';
+COMMENT ON COLUMN archive.filler_words.shipped IS 'True for the words that come with the extension (not dumped); false for the site''s own';
 GRANT SELECT ON archive.filler_words TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('archive.filler_words', 'WHERE NOT shipped');
 
@@ -67,6 +69,10 @@ COMMENT ON TYPE archive.ranked_term IS
 -- member of an extension named in the server's "extensions" option; the array
 -- type that CREATE TYPE makes is not one by itself (doc/sharding.md).
 ALTER EXTENSION archive ADD TYPE archive.ranked_term[];
+COMMENT ON TYPE archive.ranked_term[] IS 'Array of archive.ranked_term: a ranked list, strongest first';
+COMMENT ON COLUMN archive.ranked_term.term IS 'The tag, or for a title motif the most frequent word of its stem';
+COMMENT ON COLUMN archive.ranked_term.count IS 'Rows of the group (posts or titles) that carry it';
+COMMENT ON COLUMN archive.ranked_term.share IS 'count divided by the rows of the group';
 
 -- ---------------------------------------------------------------------------
 -- archive.termcounts: a mergeable summary of tag or motif counts
@@ -427,6 +433,17 @@ CREATE TABLE archive.posts (
 );
 COMMENT ON TABLE archive.posts IS
     'The embedded post store: one row per post, keyed by a stable key (the loader uses the url)';
+COMMENT ON COLUMN archive.posts.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.posts.url IS 'Address of the post';
+COMMENT ON COLUMN archive.posts.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.posts.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.posts.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.posts.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.posts.tags IS 'Tags as written (compared after archive.normalize_tag)';
+COMMENT ON COLUMN archive.posts.authors IS 'Author names';
+COMMENT ON COLUMN archive.posts.body_markdown IS 'Body of the post as Markdown';
+COMMENT ON COLUMN archive.posts.visibility IS 'public, draft or private; only public posts count';
+COMMENT ON COLUMN archive.posts.updated_at IS 'When the row was last written';
 SELECT pg_catalog.pg_extension_config_dump('archive.posts', '');
 
 CREATE TABLE archive.topics (
@@ -441,6 +458,13 @@ CREATE TABLE archive.topics (
 );
 COMMENT ON TABLE archive.topics IS
     'Defined topics with their editorial text; a post belongs to a topic when it carries one of its tags or post_topics says so. With no rows, every tag of archive.min_topic_posts public posts is a topic';
+COMMENT ON COLUMN archive.topics.slug IS 'Identity of the topic and of its page: lower-case letters and digits joined by hyphens';
+COMMENT ON COLUMN archive.topics.name IS 'Display name of the topic';
+COMMENT ON COLUMN archive.topics.lens IS 'The angle the topic''s page takes, woven into its definition; NULL for none';
+COMMENT ON COLUMN archive.topics.through_line IS 'One editorial sentence on what holds the topic together, the first claim of its page; NULL for none';
+COMMENT ON COLUMN archive.topics.advice IS 'Editorial advice, listed first in the page''s advice';
+COMMENT ON COLUMN archive.topics.pitfalls IS 'Editorial pitfalls, listed first in the page''s pitfalls';
+COMMENT ON COLUMN archive.topics.tags IS 'Tags whose public posts belong to the topic';
 SELECT pg_catalog.pg_extension_config_dump('archive.topics', '');
 
 CREATE TABLE archive.post_topics (
@@ -450,6 +474,8 @@ CREATE TABLE archive.post_topics (
 );
 COMMENT ON TABLE archive.post_topics IS
     'Explicit post-to-topic memberships, on top of the memberships that topic tags give';
+COMMENT ON COLUMN archive.post_topics.topic IS 'The topic (archive.topics.slug)';
+COMMENT ON COLUMN archive.post_topics.post_key IS 'The post (its key in archive.post_source)';
 SELECT pg_catalog.pg_extension_config_dump('archive.post_topics', '');
 
 CREATE TABLE archive.source (
@@ -460,6 +486,10 @@ CREATE TABLE archive.source (
 );
 COMMENT ON TABLE archive.source IS
     'Where posts come from when not from archive.posts: a relation and a column mapping (see archive.set_source)';
+COMMENT ON COLUMN archive.source.singleton IS 'Always true: the table holds at most one row';
+COMMENT ON COLUMN archive.source.relation IS 'The table or view posts are read from';
+COMMENT ON COLUMN archive.source.columns IS 'Post column to the relation''s column, for the columns named differently';
+COMMENT ON COLUMN archive.source.viewdef IS 'Definition archive.post_source was given, to recreate it when it differs (after a restore)';
 SELECT pg_catalog.pg_extension_config_dump('archive.source', '');
 
 CREATE VIEW archive.post_source WITH (security_invoker) AS
@@ -467,6 +497,16 @@ SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdow
 FROM archive.posts;
 COMMENT ON VIEW archive.post_source IS
     'Posts as the extension reads them: archive.posts, or the relation given to archive.set_source';
+COMMENT ON COLUMN archive.post_source.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.post_source.url IS 'Address of the post';
+COMMENT ON COLUMN archive.post_source.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.post_source.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.post_source.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.post_source.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.post_source.tags IS 'Tags as written (compared after archive.normalize_tag)';
+COMMENT ON COLUMN archive.post_source.authors IS 'Author names';
+COMMENT ON COLUMN archive.post_source.body_markdown IS 'Body of the post as Markdown';
+COMMENT ON COLUMN archive.post_source.visibility IS 'public, draft or private; only public posts count';
 
 CREATE FUNCTION archive.normalize_tags(tags text[]) RETURNS text[]
     AS 'MODULE_PATHNAME', 'archive_normalize_tags'
@@ -576,6 +616,14 @@ SELECT key, url, slug, title, summary, published_at, archive.normalize_tags(tags
 FROM archive.post_source
 WHERE visibility = 'public';
 COMMENT ON VIEW archive.public_posts IS 'The public posts, tags normalised: the only posts any figure or page counts';
+COMMENT ON COLUMN archive.public_posts.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.public_posts.url IS 'Address of the post';
+COMMENT ON COLUMN archive.public_posts.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.public_posts.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.public_posts.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.public_posts.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.public_posts.tags IS 'The post''s distinct normalised tags, blanks left out';
+COMMENT ON COLUMN archive.public_posts.authors IS 'Author names';
 
 CREATE VIEW archive.topic_catalog WITH (security_invoker) AS
 WITH implicit_topics AS (
@@ -600,6 +648,14 @@ FROM implicit_topics AS i
 WHERE NOT EXISTS (SELECT 1 FROM archive.topics);
 COMMENT ON VIEW archive.topic_catalog IS
     'Every topic: the rows of archive.topics, or, when there are none, one topic per tag of at least archive.min_topic_posts public posts';
+COMMENT ON COLUMN archive.topic_catalog.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_catalog.name IS 'Display name (for an implicit topic: its tag, capitalised)';
+COMMENT ON COLUMN archive.topic_catalog.lens IS 'The angle the topic''s page takes, woven into its definition; NULL for none';
+COMMENT ON COLUMN archive.topic_catalog.through_line IS 'One editorial sentence on what holds the topic together, the first claim of its page; NULL for none';
+COMMENT ON COLUMN archive.topic_catalog.advice IS 'Editorial advice, listed first in the page''s advice';
+COMMENT ON COLUMN archive.topic_catalog.pitfalls IS 'Editorial pitfalls, listed first in the page''s pitfalls';
+COMMENT ON COLUMN archive.topic_catalog.tags IS 'The topic''s normalised tags';
+COMMENT ON COLUMN archive.topic_catalog.implicit IS 'True for a topic made from a tag because archive.topics is empty';
 
 CREATE VIEW archive.topic_members WITH (security_invoker) AS
 SELECT c.topic, p.key AS post_key
@@ -612,6 +668,8 @@ FROM archive.post_topics AS pt
 JOIN archive.public_posts AS p ON p.key = pt.post_key;
 COMMENT ON VIEW archive.topic_members IS
     'Which public posts belong to which topic: by a topic tag or by an explicit membership';
+COMMENT ON COLUMN archive.topic_members.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_members.post_key IS 'Key of a public post that belongs to it';
 
 -- ===========================================================================
 -- Topic-page records
@@ -625,28 +683,31 @@ CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.
     AS $$
         -- The k motifs that set one half of a topic's posts (older or newer) apart:
         -- stems of at least two titles of this half, and of more titles in this
-        -- half than in the other, ranked by that
-        -- difference, then by titles in the whole topic, then by the word.
-        WITH other_stems AS (
+        -- half than in the other, ranked by that difference, then by titles in
+        -- the whole topic, then by the word; each stem shown as its most frequent
+        -- word (ties: the word first in byte order), as archive.top_terms shows it.
+        WITH half_stems AS (
+            SELECT t.stem, sum(t.count) AS count,
+                   (array_agg(t.term ORDER BY t.count DESC, t.term COLLATE "C"))[1] AS term
+            FROM archive.terms(half) AS t
+            GROUP BY t.stem
+        ),
+        other_stems AS (
             SELECT t.stem, sum(t.count) AS count FROM archive.terms(other_half) AS t GROUP BY t.stem
         ),
         whole_stems AS (
             SELECT t.stem, sum(t.count) AS count FROM archive.terms(whole) AS t GROUP BY t.stem
-        ),
-        shown AS (
-            SELECT r.term, r.count, r.share,
-                   (SELECT t.stem FROM archive.terms(half) AS t WHERE t.term = r.term) AS stem
-            FROM unnest(archive.top_terms(half, 2147483647)) AS r
         )
-        SELECT jsonb_agg(jsonb_build_object('term', c.term, 'count', c.count, 'share', c.share)
+        SELECT jsonb_agg(jsonb_build_object('term', c.term, 'count', c.count,
+                                            'share', c.count::float8 / archive.rows(half))
                          ORDER BY c.lead DESC, c.whole_count DESC, c.term COLLATE "C")
-        FROM (SELECT s.term, s.count, s.share, s.count - coalesce(o.count, 0) AS lead,
+        FROM (SELECT h.term, h.count, h.count - coalesce(o.count, 0) AS lead,
                      coalesce(w.count, 0) AS whole_count
-              FROM shown AS s
-              LEFT JOIN other_stems AS o ON o.stem = s.stem
-              LEFT JOIN whole_stems AS w ON w.stem = s.stem
-              WHERE s.count >= 2 AND s.count > coalesce(o.count, 0)
-              ORDER BY lead DESC, whole_count DESC, s.term COLLATE "C"
+              FROM half_stems AS h
+              LEFT JOIN other_stems AS o ON o.stem = h.stem
+              LEFT JOIN whole_stems AS w ON w.stem = h.stem
+              WHERE h.count >= 2 AND h.count > coalesce(o.count, 0)
+              ORDER BY lead DESC, whole_count DESC, h.term COLLATE "C"
               LIMIT k) AS c
     $$;
 COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
@@ -674,6 +735,13 @@ CREATE TABLE archive.topic_months (
 );
 COMMENT ON TABLE archive.topic_months IS
     'Summaries of each topic''s public posts per calendar month (span, tags, title words, references); maintained by archive.refresh()';
+COMMENT ON COLUMN archive.topic_months.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_months.month IS 'Calendar month (UTC) of the posts; -infinity for undated posts';
+COMMENT ON COLUMN archive.topic_months.posts IS 'Public posts of the topic in the month';
+COMMENT ON COLUMN archive.topic_months.span IS 'Span of those posts';
+COMMENT ON COLUMN archive.topic_months.tags IS 'Tag summary of those posts';
+COMMENT ON COLUMN archive.topic_months.titles IS 'Title word summary of those posts';
+COMMENT ON COLUMN archive.topic_months.refs IS 'Those posts as references (key, title, url, summary, tags, published_at), newest first';
 
 CREATE TABLE archive.archive_months (
     month date PRIMARY KEY,
@@ -681,6 +749,8 @@ CREATE TABLE archive.archive_months (
 );
 COMMENT ON TABLE archive.archive_months IS
     'Tag summary of all public posts per calendar month, for lift; maintained by archive.refresh()';
+COMMENT ON COLUMN archive.archive_months.month IS 'Calendar month (UTC); -infinity for undated posts';
+COMMENT ON COLUMN archive.archive_months.tags IS 'Tag summary of all public posts of the month';
 
 CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
                                                only_months date[] DEFAULT NULL)
@@ -725,13 +795,16 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    WITH catalog AS (
-        SELECT * FROM archive.topic_catalog AS c
+    WITH all_topics AS MATERIALIZED (
+        SELECT * FROM archive.topic_catalog
+    ),
+    catalog AS (
+        SELECT * FROM all_topics AS c
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
     -- The older half of a topic is the months that begin before half its dated
     -- posts; undated posts are in neither half.
-    months AS (
+    months AS MATERIALIZED (
         SELECT tm.*,
                coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
                             OVER (PARTITION BY tm.topic ORDER BY tm.month
@@ -746,14 +819,23 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                archive.termcounts_union_agg(m.tags) AS tag_summary,
                archive.termcounts_union_agg(m.titles) AS motif_summary,
                archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
-               r.refs
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary
         FROM months AS m
-        JOIN (SELECT o.topic, jsonb_agg(e.ref ORDER BY o.month DESC, e.n) AS refs
-              FROM months AS o
-              CROSS JOIN LATERAL jsonb_array_elements(o.refs) WITH ORDINALITY AS e(ref, n)
-              GROUP BY o.topic) AS r ON r.topic = m.topic
-        GROUP BY m.topic, r.refs
+        GROUP BY m.topic
+    ),
+    -- Every reference of a topic, numbered newest first (undated ones last).
+    ref_rows AS MATERIALIZED (
+        SELECT m.topic, e.ref,
+               row_number() OVER (PARTITION BY m.topic ORDER BY m.month DESC, e.n) AS n
+        FROM months AS m
+        CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+    ),
+    refs AS (
+        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs,
+               min(r.n) FILTER (WHERE r.ref ->> 'published_at' IS NOT NULL) AS newest,
+               max(r.n) FILTER (WHERE r.ref ->> 'published_at' IS NOT NULL) AS oldest
+        FROM ref_rows AS r
+        GROUP BY r.topic
     ),
     whole AS MATERIALIZED (
         SELECT t.term, t.count::float8 / greatest(archive.rows(s.summary), 1) AS share
@@ -762,7 +844,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
-    adjacent AS (
+    adjacent AS MATERIALIZED (
         SELECT f.topic,
                jsonb_agg(jsonb_build_object(
                    'term', a.term, 'count', a.count, 'share', round(a.share::numeric, 4),
@@ -775,7 +857,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
             FROM (SELECT t.term, t.count, t.share, t.share / w.share AS lift,
                          t.count * ln(t.share / w.share) AS strength,
                          (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
-                          FROM archive.topic_catalog AS o
+                          FROM all_topics AS o
                           WHERE current_setting('archive.topic_url', true) <> '' AND t.term = ANY (o.tags)
                           ORDER BY o.topic LIMIT 1) AS url
                   FROM unnest(archive.top_terms(f.tag_summary, 2147483647, c.tags)) AS t
@@ -787,45 +869,36 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     -- Reading path: the newest post, the most central one (carrying most of the
     -- three strongest adjacent tags, newest first on ties), and the oldest.
-    -- Newest and oldest are dated posts (the references come dated first,
-    -- newest first); an undated post can only be the central one.
+    -- Newest and oldest are dated posts; an undated post can only be the central one.
+    strongest AS (
+        SELECT a.topic, x.tag, x.rank
+        FROM adjacent AS a
+        CROSS JOIN LATERAL jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
+             WITH ORDINALITY AS x(tag, rank)
+    ),
+    central AS (
+        SELECT DISTINCT ON (s.topic) s.topic, s.n, s.shared
+        FROM (SELECT r.topic, r.n, array_agg(st.tag ORDER BY st.rank) AS shared
+              FROM ref_rows AS r
+              JOIN strongest AS st ON st.topic = r.topic AND r.ref -> 'tags' ? st.tag
+              GROUP BY r.topic, r.n) AS s
+        JOIN refs AS e ON e.topic = s.topic
+        WHERE s.n IS DISTINCT FROM e.newest AND s.n IS DISTINCT FROM e.oldest
+        ORDER BY s.topic, cardinality(s.shared) DESC, s.n
+    ),
     path AS (
-        SELECT f.topic, jsonb_agg(s.step ORDER BY s.ord) AS steps
-        FROM figures AS f
-        LEFT JOIN adjacent AS a ON a.topic = f.topic
-        CROSS JOIN LATERAL (
-            WITH strongest AS (
-                SELECT x.t, x.o
-                FROM jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
-                     WITH ORDINALITY AS x(t, o)
-            ),
-            refs AS (
-                SELECT p.ref, p.n, p.ref ->> 'published_at' IS NOT NULL AS dated,
-                       ARRAY(SELECT st.t FROM strongest AS st WHERE p.ref -> 'tags' ? st.t ORDER BY st.o) AS shared
-                FROM jsonb_array_elements(f.refs) WITH ORDINALITY AS p(ref, n)
-            ),
-            ends AS (
-                SELECT min(r.n) FILTER (WHERE r.dated) AS newest, max(r.n) FILTER (WHERE r.dated) AS oldest
-                FROM refs AS r
-            ),
-            chosen AS (
-                SELECT 1 AS ord, 'newest' AS role, r.* FROM refs AS r, ends AS e WHERE r.n = e.newest
-                UNION ALL
-                (SELECT 2, 'central', r.* FROM refs AS r, ends AS e
-                 WHERE cardinality(r.shared) > 0
-                   AND r.n IS DISTINCT FROM e.newest AND r.n IS DISTINCT FROM e.oldest
-                 ORDER BY cardinality(r.shared) DESC, r.n
-                 LIMIT 1)
-                UNION ALL
-                SELECT 3, 'oldest', r.* FROM refs AS r, ends AS e WHERE r.n = e.oldest AND e.oldest <> e.newest
-            )
-            SELECT c.ord,
-                   jsonb_build_object('role', c.role, 'title', c.ref -> 'title', 'url', c.ref -> 'url',
-                                      'published_at', c.ref -> 'published_at',
-                                      'shared_tags', to_jsonb(CASE c.role WHEN 'central' THEN c.shared ELSE '{}' END)) AS step
-            FROM chosen AS c
-        ) AS s
-        GROUP BY f.topic
+        SELECT e.topic,
+               jsonb_agg(jsonb_build_object('role', c.role, 'title', r.ref -> 'title', 'url', r.ref -> 'url',
+                                            'published_at', r.ref -> 'published_at',
+                                            'shared_tags', to_jsonb(c.shared))
+                         ORDER BY c.ord) AS steps
+        FROM refs AS e
+        LEFT JOIN central AS ce ON ce.topic = e.topic
+        CROSS JOIN LATERAL (VALUES (1, 'newest', e.newest, '{}'::text[]),
+                                   (2, 'central', ce.n, ce.shared),
+                                   (3, 'oldest', nullif(e.oldest, e.newest), '{}'::text[])) AS c(ord, role, n, shared)
+        JOIN ref_rows AS r ON r.topic = e.topic AND r.n = c.n
+        GROUP BY e.topic
     )
     SELECT c.topic, f.span,
            jsonb_build_object(
@@ -843,9 +916,10 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
                'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
                'reading_path', coalesce(p.steps, '[]'),
-               'references', coalesce((SELECT jsonb_agg(r - 'key') FROM jsonb_array_elements(f.refs) AS r), '[]'))
+               'references', coalesce(r.refs, '[]'))
     FROM catalog AS c
     LEFT JOIN figures AS f ON f.topic = c.topic
+    LEFT JOIN refs AS r ON r.topic = c.topic
     LEFT JOIN adjacent AS a ON a.topic = c.topic
     LEFT JOIN path AS p ON p.topic = c.topic
     $$;
@@ -880,6 +954,29 @@ CREATE TABLE archive.page_records (
 );
 COMMENT ON TABLE archive.page_records IS
     'The stored topic pages, one row per topic, replaced by archive.refresh(); read them through archive.topic_pages';
+COMMENT ON COLUMN archive.page_records.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.page_records.name IS 'Display name of the topic';
+COMMENT ON COLUMN archive.page_records.post_count IS 'Public posts of the topic';
+COMMENT ON COLUMN archive.page_records.first_published IS 'Earliest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.page_records.last_published IS 'Latest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.page_records.span IS 'Span of the topic''s posts';
+COMMENT ON COLUMN archive.page_records.adjacent_tags IS 'Adjacent threads: the tags ranked by posts * ln(lift), strongest first (at most 5)';
+COMMENT ON COLUMN archive.page_records.adjacent_scores IS 'Each adjacent tag with its count, share, lift, strength and page url (jsonb array)';
+COMMENT ON COLUMN archive.page_records.title_motifs IS 'Words that recur in at least two titles of the topic, strongest first (at most 6)';
+COMMENT ON COLUMN archive.page_records.motif_scores IS 'Each title motif with its count and share (jsonb array)';
+COMMENT ON COLUMN archive.page_records.early_motifs IS 'Motifs that set the older half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.page_records.recent_motifs IS 'Motifs that set the newer half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.page_records.reading_path IS 'The newest, the most central and the oldest post, each with title, url and why (jsonb array)';
+COMMENT ON COLUMN archive.page_records."references" IS 'Every post of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array)';
+COMMENT ON COLUMN archive.page_records.definition IS 'Generated opening paragraph of the page';
+COMMENT ON COLUMN archive.page_records.claims IS 'Generated sentences about the topic, after the through-line';
+COMMENT ON COLUMN archive.page_records.advice IS 'Advice as the page lists it: the topic''s own, then generated';
+COMMENT ON COLUMN archive.page_records.pitfalls IS 'Pitfalls as the page lists them: the topic''s own, then generated';
+COMMENT ON COLUMN archive.page_records.record IS 'The page record: every figure of the page, as archive.page_markdown and archive.page_html read it';
+COMMENT ON COLUMN archive.page_records.markdown IS 'The page as CommonMark';
+COMMENT ON COLUMN archive.page_records.html IS 'The page as a standalone HTML document';
+COMMENT ON COLUMN archive.page_records.refreshed_at IS 'Start of the refresh that wrote the row';
+COMMENT ON COLUMN archive.page_records.change_id IS 'Last change of archive.changes the row reflects';
 
 CREATE VIEW archive.topic_pages WITH (security_invoker) AS
 SELECT topic, name, post_count, first_published, last_published,
@@ -889,6 +986,25 @@ SELECT topic, name, post_count, first_published, last_published,
 FROM archive.page_records;
 COMMENT ON VIEW archive.topic_pages IS
     'One row per topic: every figure, the scores behind each list, the generated prose, the reading path and the references';
+COMMENT ON COLUMN archive.topic_pages.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_pages.name IS 'Display name of the topic';
+COMMENT ON COLUMN archive.topic_pages.post_count IS 'Public posts of the topic';
+COMMENT ON COLUMN archive.topic_pages.first_published IS 'Earliest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.topic_pages.last_published IS 'Latest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.topic_pages.adjacent_tags IS 'Adjacent threads: the tags ranked by posts * ln(lift), strongest first (at most 5)';
+COMMENT ON COLUMN archive.topic_pages.adjacent_scores IS 'Each adjacent tag with its count, share, lift, strength and page url (jsonb array)';
+COMMENT ON COLUMN archive.topic_pages.title_motifs IS 'Words that recur in at least two titles of the topic, strongest first (at most 6)';
+COMMENT ON COLUMN archive.topic_pages.motif_scores IS 'Each title motif with its count and share (jsonb array)';
+COMMENT ON COLUMN archive.topic_pages.early_motifs IS 'Motifs that set the older half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.topic_pages.recent_motifs IS 'Motifs that set the newer half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.topic_pages.reading_path IS 'The newest, the most central and the oldest post, each with title, url and why (jsonb array)';
+COMMENT ON COLUMN archive.topic_pages."references" IS 'Every post of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array)';
+COMMENT ON COLUMN archive.topic_pages.definition IS 'Generated opening paragraph of the page';
+COMMENT ON COLUMN archive.topic_pages.claims IS 'Generated sentences about the topic, after the through-line';
+COMMENT ON COLUMN archive.topic_pages.advice IS 'Advice as the page lists it: the topic''s own, then generated';
+COMMENT ON COLUMN archive.topic_pages.pitfalls IS 'Pitfalls as the page lists them: the topic''s own, then generated';
+COMMENT ON COLUMN archive.topic_pages.refreshed_at IS 'Start of the refresh that wrote the page';
+COMMENT ON COLUMN archive.topic_pages.refreshed_through_change IS 'Last change of archive.changes the page reflects';
 
 -- ---------------------------------------------------------------------------
 -- Freshness: the change log, incremental and atomic refresh, scheduling
@@ -905,6 +1021,14 @@ CREATE TABLE archive.changes (
 );
 COMMENT ON TABLE archive.changes IS
     'Changes not yet applied to the pages: a public post version (key, normalised tags, month), a whole topic, or everything; refresh consumes them';
+COMMENT ON COLUMN archive.changes.change_id IS 'Order of the change';
+COMMENT ON COLUMN archive.changes.post_key IS 'Key of a changed public post version; NULL for a topic or whole-archive change';
+COMMENT ON COLUMN archive.changes.post_tags IS 'Normalised tags of that post version';
+COMMENT ON COLUMN archive.changes.month IS 'Calendar month (UTC) of that post version; -infinity when undated';
+COMMENT ON COLUMN archive.changes.topic IS 'Slug of a changed topic (its definition or memberships); NULL otherwise';
+COMMENT ON COLUMN archive.changes.everything IS 'True when every page must be recomputed';
+COMMENT ON COLUMN archive.changes.changed_at IS 'Start of the transaction that made the change';
+COMMENT ON SEQUENCE archive.changes_change_id_seq IS 'Identity sequence of archive.changes.change_id';
 
 CREATE TABLE archive.refresh_state (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -915,6 +1039,11 @@ CREATE TABLE archive.refresh_state (
 );
 COMMENT ON TABLE archive.refresh_state IS
     'What the last refresh applied: the last change, the settings the pages were built with, when and how';
+COMMENT ON COLUMN archive.refresh_state.singleton IS 'Always true: the table holds at most one row';
+COMMENT ON COLUMN archive.refresh_state.last_change_id IS 'Last change of archive.changes the pages reflect';
+COMMENT ON COLUMN archive.refresh_state.settings IS 'The archive.* settings the pages were built with (those that shape pages)';
+COMMENT ON COLUMN archive.refresh_state.refreshed_at IS 'Start of the last refresh';
+COMMENT ON COLUMN archive.refresh_state.mode IS 'How the last refresh ran: full or incremental';
 
 CREATE TABLE archive.refresh_catalog (
     topic text PRIMARY KEY,
@@ -922,6 +1051,8 @@ CREATE TABLE archive.refresh_catalog (
 );
 COMMENT ON TABLE archive.refresh_catalog IS
     'The topics and their tags as the last refresh found them: a topic whose tags changed since (an implicit topic''s slug passes to another tag when tags sharing a slug change sizes) is recomputed whole; maintained by archive.refresh()';
+COMMENT ON COLUMN archive.refresh_catalog.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.refresh_catalog.tags IS 'Its normalised tags at the last refresh';
 
 -- Log every public version of the posts a statement touched.
 CREATE FUNCTION archive.log_post_changes() RETURNS trigger
@@ -1010,7 +1141,16 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
     AS $$
     DECLARE
         started constant timestamptz := clock_timestamp();
-        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes';
+        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes' - 'progress_after';
+        -- Progress: each phase is named in this backend's application_name, which other
+        -- sessions see in archive.refresh_progress, and reported with a NOTICE once the
+        -- refresh has run archive.progress_after milliseconds (-1: never). The caller's
+        -- application_name is put back before returning (set_config(..., true) would
+        -- otherwise last until the end of the caller's transaction; an error undoes it).
+        notice_after constant interval := CASE WHEN (archive.settings() ->> 'progress_after')::integer >= 0
+            THEN (archive.settings() ->> 'progress_after')::integer * interval '1 millisecond' END;
+        caller_name constant text := current_setting('application_name');
+        phase text;
         state archive.refresh_state;
         read_ids bigint[];
         upto bigint;
@@ -1026,12 +1166,19 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         recompute_all boolean := $1;  -- the parameter "full" is a keyword inside PL/pgSQL
     BEGIN
         -- One refresh at a time; archive.refresh_wait decides whether a second waits.
+        PERFORM set_config('application_name', 'archive refresh 1/5: waiting for a running refresh', true);
         IF current_setting('archive.refresh_wait')::boolean THEN
             PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
         ELSIF NOT pg_try_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0) THEN
+            PERFORM set_config('application_name', caller_name, true);
             RETURN QUERY SELECT 'skipped: another refresh is running'::text, 0, 0::bigint,
                                 clock_timestamp() - started;
             RETURN;
+        END IF;
+        phase := 'reading changes';
+        PERFORM set_config('application_name', 'archive refresh 2/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
         END IF;
         PERFORM archive.ensure_source();
         SELECT * INTO state FROM archive.refresh_state;
@@ -1045,8 +1192,18 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 OR EXISTS (SELECT 1 FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.everything);
 
         IF recompute_all THEN
+            phase := format('summarising %s topics', (SELECT count(*) FROM jsonb_object_keys(catalog_tags)));
+            PERFORM set_config('application_name', 'archive refresh 3/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
             DELETE FROM archive.topic_months;
             INSERT INTO archive.topic_months SELECT * FROM archive.summarize_topic_months();
+            phase := 'summarising the archive by month';
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
             DELETE FROM archive.archive_months;
             INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months();
             affected := NULL;
@@ -1076,6 +1233,13 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             SELECT array_agg(DISTINCT c.month) INTO dirty_months
             FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.month IS NOT NULL;
 
+            phase := format('summarising %s topic-months, %s topics',
+                            coalesce(cardinality(pair_topics), 0), coalesce(cardinality(whole_topics), 0));
+            -- (application_name holds 63 bytes; a longer one is cut with a NOTICE)
+            PERFORM set_config('application_name', left('archive refresh 3/5: ' || phase, 63), true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
             DELETE FROM archive.topic_months AS tm
             WHERE tm.topic = ANY (whole_topics)
                OR (tm.topic, tm.month) IN (SELECT * FROM unnest(pair_topics, pair_months))
@@ -1088,6 +1252,11 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             IF whole_topics IS NOT NULL THEN
                 INSERT INTO archive.topic_months
                 SELECT * FROM archive.summarize_topic_months(whole_topics, NULL);
+            END IF;
+            phase := format('summarising %s archive months', coalesce(cardinality(dirty_months), 0));
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
             END IF;
             IF dirty_months IS NOT NULL THEN
                 DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
@@ -1103,6 +1272,13 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         END IF;
         posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
                              WHERE recompute_all OR am.month = ANY (dirty_months));
+        phase := format('assembling %s pages', CASE WHEN affected IS NULL
+                                                    THEN (SELECT count(*) FROM jsonb_object_keys(catalog_tags))
+                                                    ELSE (SELECT count(DISTINCT a) FROM unnest(affected) AS a) END);
+        PERFORM set_config('application_name', 'archive refresh 5/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
 
         WITH computed AS MATERIALIZED (
             SELECT f.topic, f.span, f.record
@@ -1168,12 +1344,17 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         ON CONFLICT (singleton) DO UPDATE
             SET last_change_id = excluded.last_change_id, settings = excluded.settings,
                 refreshed_at = excluded.refreshed_at, mode = excluded.mode;
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: done, % pages rewritten from % posts',
+                round(extract(epoch FROM clock_timestamp() - started), 1), recomputed, posts_summarized;
+        END IF;
+        PERFORM set_config('application_name', caller_name, true);
         RETURN QUERY SELECT CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END, recomputed,
                             posts_summarized, clock_timestamp() - started;
     END
     $$;
 COMMENT ON FUNCTION archive.refresh(boolean) IS
-    'Bring every topic page up to date, recomputing only what logged changes touched (or everything with full => true); returns the mode, the pages rewritten, the posts summarised and the time spent';
+    'Bring every topic page up to date, recomputing only what logged changes touched (or everything with full => true); returns the mode, the pages rewritten, the posts summarised and the time spent. Its phase shows in archive.refresh_progress, and as NOTICEs past archive.progress_after';
 
 CREATE VIEW archive.refresh_status WITH (security_invoker) AS
 SELECT s.refreshed_at AS last_refresh, s.mode AS last_mode, s.last_change_id,
@@ -1188,6 +1369,38 @@ FROM (SELECT * FROM archive.refresh_state
       SELECT NULL, NULL, NULL, NULL, 'never' WHERE NOT EXISTS (SELECT 1 FROM archive.refresh_state)) AS s;
 COMMENT ON VIEW archive.refresh_status IS
     'How stale the pages are: the last refresh, the changes still pending and how long the oldest has waited';
+COMMENT ON COLUMN archive.refresh_status.last_refresh IS 'Start of the last refresh; NULL when there was none';
+COMMENT ON COLUMN archive.refresh_status.last_mode IS 'full, incremental, or never';
+COMMENT ON COLUMN archive.refresh_status.last_change_id IS 'Last change the pages reflect';
+COMMENT ON COLUMN archive.refresh_status.pending_changes IS 'Changes logged since, not yet applied';
+COMMENT ON COLUMN archive.refresh_status.oldest_pending IS 'When the oldest pending change was made';
+COMMENT ON COLUMN archive.refresh_status.staleness IS 'How long the oldest pending change has waited; 0 when none';
+COMMENT ON COLUMN archive.refresh_status.pages IS 'Topic pages stored';
+
+-- Refreshes and loads name their phase in their backend's application_name
+-- ("archive refresh 3/5: summarising ..."), which every session sees at once.
+CREATE VIEW archive.refresh_progress WITH (security_invoker) AS
+SELECT a.pid, a.datname AS database, a.usename AS username,
+       m[1] AS operation, m[2]::integer AS step, m[3]::integer AS steps, m[4] AS phase,
+       a.query_start AS started, pg_catalog.clock_timestamp() - a.query_start AS elapsed,
+       a.wait_event_type, a.wait_event
+FROM pg_catalog.pg_stat_activity AS a
+CROSS JOIN LATERAL pg_catalog.regexp_match(a.application_name,
+                                           '^archive (refresh|load) ([0-9]+)/([0-9]+): (.*)$') AS m
+WHERE m IS NOT NULL;
+COMMENT ON VIEW archive.refresh_progress IS
+    'Refreshes and loads running now, in any session and database: the phase each is in (step of steps) and how long its statement has run';
+COMMENT ON COLUMN archive.refresh_progress.pid IS 'Process id of the backend doing the work';
+COMMENT ON COLUMN archive.refresh_progress.database IS 'Its database';
+COMMENT ON COLUMN archive.refresh_progress.username IS 'Its user';
+COMMENT ON COLUMN archive.refresh_progress.operation IS 'refresh (archive.refresh) or load (archive.load_jsonl)';
+COMMENT ON COLUMN archive.refresh_progress.step IS 'Number of the phase it is in';
+COMMENT ON COLUMN archive.refresh_progress.steps IS 'Number of phases of the operation';
+COMMENT ON COLUMN archive.refresh_progress.phase IS 'What it is doing, with counts';
+COMMENT ON COLUMN archive.refresh_progress.started IS 'When the statement that runs it began';
+COMMENT ON COLUMN archive.refresh_progress.elapsed IS 'How long that statement has run';
+COMMENT ON COLUMN archive.refresh_progress.wait_event_type IS 'Type of what it waits for, if it waits (Lock while another refresh runs)';
+COMMENT ON COLUMN archive.refresh_progress.wait_event IS 'What it waits for, if it waits';
 
 CREATE FUNCTION archive.purge_refresh_runs(keep interval DEFAULT '7 days') RETURNS bigint
     LANGUAGE plpgsql
@@ -1336,7 +1549,21 @@ CREATE FUNCTION archive.load_jsonl(lines text, default_visibility archive.visibi
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
+    DECLARE
+        started constant timestamptz := clock_timestamp();
+        -- Progress, as in archive.refresh: the phase in application_name for other
+        -- sessions (archive.refresh_progress), NOTICEs past archive.progress_after.
+        notice_after constant interval := CASE WHEN (archive.settings() ->> 'progress_after')::integer >= 0
+            THEN (archive.settings() ->> 'progress_after')::integer * interval '1 millisecond' END;
+        caller_name constant text := current_setting('application_name');
+        phase constant text := format('parsing and storing %s lines',
+                                      regexp_count(lines, E'\n') + (lines !~ E'\n$')::integer);
+        returned bigint;
     BEGIN
+        PERFORM set_config('application_name', 'archive load 1/1: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive load, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
         RETURN QUERY
         WITH parsed AS MATERIALIZED (
             SELECT l.n, (archive.post_from_json(l.line, default_visibility)).*
@@ -1380,10 +1607,15 @@ CREATE FUNCTION archive.load_jsonl(lines text, default_visibility archive.visibi
               UNION ALL
               SELECT l.n, format('same key as line %s, which replaces it', l.last_n)
               FROM latest AS l WHERE l.n <> l.last_n) AS r;
+        GET DIAGNOSTICS returned = ROW_COUNT;
+        PERFORM set_config('application_name', caller_name, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive load, % s: done, % rejected lines', round(extract(epoch FROM clock_timestamp() - started), 1), returned - 3;
+        END IF;
     END
     $$;
 COMMENT ON FUNCTION archive.load_jsonl(text, archive.visibility) IS
-    'Load posts from JSON Lines text into archive.posts (by url); reports how many were added, updated, unchanged, and each rejected line with its reason';
+    'Load posts from JSON Lines text into archive.posts (by key, else url); reports how many were added, updated, unchanged, and each rejected line with its reason. Shows in archive.refresh_progress while it runs';
 
 CREATE FUNCTION archive.load_topics_jsonl(lines text)
     RETURNS TABLE (outcome text, topics bigint, detail text)
