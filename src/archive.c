@@ -34,6 +34,7 @@ int			archive_max_markdown_bytes = 64 * 1024;
 int			archive_min_topic_posts = 3;
 char	   *archive_topic_url = NULL;
 bool		archive_refresh_wait = true;
+int			archive_progress_after = 5000;
 
 /* Every setting of the module, for archive.settings(). */
 static const char *const archive_setting_names[] = {
@@ -42,6 +43,7 @@ static const char *const archive_setting_names[] = {
 	"archive.min_topic_posts",
 	"archive.topic_url",
 	"archive.refresh_wait",
+	"archive.progress_after",
 };
 
 void		_PG_init(void);
@@ -100,6 +102,19 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("archive.progress_after",
+							"Time after which a refresh or a load reports its phases as notices.",
+							"Once a refresh or a load has run this long, each phase it "
+							"starts is reported with a NOTICE; 0 reports every phase, "
+							"-1 none.  Other sessions see the phase in "
+							"archive.refresh_progress whatever this is.",
+							&archive_progress_after,
+							5000,
+							-1,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("archive");
 }
 

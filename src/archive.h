@@ -21,4 +21,7 @@ extern char *archive_topic_url;
 /* archive.refresh_wait: whether a refresh waits for a running one. */
 extern bool archive_refresh_wait;
 
+/* archive.progress_after: ms after which a refresh or load reports its phases (-1: never). */
+extern int	archive_progress_after;
+
 #endif							/* ARCHIVE_H */
