@@ -235,19 +235,26 @@ SELECT substring(archive.page_html(record) FROM E'<main>\n(.*)</main>') FROM pag
 \pset tuples_only off
 
 -- Round trip: the Markdown parsed back renders exactly the article of the
--- HTML page, so every text and url came back unchanged.
+-- HTML page, so every text and url came back unchanged.  A page with a chart
+-- has it as a code block in the Markdown and as an SVG figure in the HTML,
+-- both taken out before comparing (see the charts below; these records have
+-- none).
 SELECT label,
-       archive.markdown_to_html(archive.page_markdown(record))
-         = substring(archive.page_html(record) FROM E'<main>\n(.*)</main>') AS round_trip
+       regexp_replace(archive.markdown_to_html(archive.page_markdown(record)),
+                      E'<pre><code class="language-text">Posts per year.*?</code></pre>\n', '')
+         = regexp_replace(substring(archive.page_html(record) FROM E'<main>\n(.*)</main>'),
+                          E'<figure class="chart">\n.*?</figure>\n', '') AS round_trip
 FROM pages ORDER BY label;
 
 -- No markup from the data: no script or other element, no event handler
 -- attribute, no link or image to an unsafe scheme (every '<' of the data is
 -- escaped, so any '<' left is the page's own), no Markdown link to one (a
--- "](" not escaped as "\]("); the data is there as text.
+-- "](" not escaped as "\]("); the data is there as text.  The chart's SVG
+-- figure (none on these records) is the page's own, written from numbers.
 SELECT label,
        html ~* '<script' AS script,
-       substring(html FROM '<main>.*') ~* '<(img|iframe|object|embed|svg|div|style|form)' AS other_element,
+       regexp_replace(substring(html FROM '<main>.*'), E'<figure class="chart">\n.*?</figure>\n', '')
+         ~* '<(img|iframe|object|embed|svg|div|style|form|figure)' AS other_element,
        html ~* '<[^>]*\son[a-z]+\s*=' AS event_handler,
        html ~* '(href|src)\s*=\s*"?\s*(javascript|vbscript|data):' AS unsafe_url,
        markdown ~* '(^|[^\\])\]\(\s*<?\s*(javascript|vbscript|data):' AS unsafe_markdown_link,
@@ -255,6 +262,53 @@ SELECT label,
 FROM (SELECT label, archive.page_html(record) AS html, archive.page_markdown(record) AS markdown
       FROM pages) p
 ORDER BY label;
+
+-- ---------------------------------------------------------------------------
+-- The chart: posts per year from posts_per_month, every year from the first
+-- to the last with posts (years with none shown; months of no posts and JSON
+-- nulls add nothing), as a text chart after the definition in the Markdown
+-- and an inline SVG figure in its place in the HTML, written from numbers
+-- alone.  Spans of more than 200 years get no chart.
+-- ---------------------------------------------------------------------------
+CREATE TABLE charts (label text PRIMARY KEY, record jsonb NOT NULL);
+INSERT INTO charts VALUES
+('years', '{"name": "Charted", "post_count": 9, "first_published": "2016-03-02T00:00:00Z", "last_published": "2019-05-30T00:00:00Z",
+  "posts_per_month": {"2016-03": 2, "2016-11": 1, "2018-01": 0, "2019-05": 6, "2020-02": null, "2015-12": 0}}'),
+('one-year', '{"name": "One year", "post_count": 1, "first_published": "2021-07-04T00:00:00Z",
+  "posts_per_month": {"2021-07": 1}}'),
+('no-posts', '{"name": "Zero", "posts_per_month": {"2021-07": 0}}'),
+('empty', '{"name": "Empty", "posts_per_month": {}}'),
+('null', '{"name": "Null", "posts_per_month": null}'),
+('far-future', '{"name": "Far future", "post_count": 7, "posts_per_month": {"9999-12": 3, "10000-01": 4}}'),
+('200-years', '{"name": "Two centuries", "posts_per_month": {"1801-01": 1, "2000-06": 2}}'),
+('201-years', '{"name": "Too long", "posts_per_month": {"1800-01": 1, "2000-06": 2}}');
+
+\pset format unaligned
+\pset tuples_only on
+SELECT E'== ' || label || E'\n' || archive.page_markdown(record) FROM charts
+WHERE label IN ('years', 'one-year', 'far-future') ORDER BY label;
+SELECT substring(archive.page_html(record) FROM E'</p>\n(<figure.*</figure>\n)') FROM charts
+WHERE label IN ('years', 'one-year') ORDER BY label;
+\pset format aligned
+\pset tuples_only off
+
+-- Which records have a chart, in both forms, its bars and lines, the round
+-- trip, and only the figure's own elements (no script, no on... attribute,
+-- no link, no url other than the SVG namespace).
+SELECT c.label,
+       f.figure IS NOT NULL AS svg,
+       archive.page_markdown(c.record) ~ E'\n``` text\nPosts per year' AS text_chart,
+       (SELECT count(*) FROM regexp_matches(coalesce(f.figure, ''), '<rect ', 'g')) AS bars,
+       (SELECT count(*) FROM regexp_matches(archive.page_markdown(c.record), E'\n *[0-9]{4,6}  +[0-9]+', 'g')) AS text_lines,
+       regexp_replace(archive.markdown_to_html(archive.page_markdown(c.record)),
+                      E'<pre><code class="language-text">Posts per year.*?</code></pre>\n', '')
+         = regexp_replace(substring(archive.page_html(c.record) FROM E'<main>\n(.*)</main>'),
+                          E'<figure class="chart">\n.*?</figure>\n', '') AS round_trip,
+       (SELECT string_agg(DISTINCT m[1], ' ' ORDER BY m[1]) FROM regexp_matches(coalesce(f.figure, ''), '<([a-z]+)', 'g') AS m) AS elements,
+       coalesce(f.figure ~* '(script|\son[a-z]+\s*=|href|url\(|https?:(?!//www\.w3\.org/2000/svg"))', false) AS unsafe
+FROM charts AS c,
+     LATERAL (SELECT substring(archive.page_html(c.record) FROM E'<figure class="chart">\n.*?</figure>\n') AS figure) AS f
+ORDER BY c.label;
 
 -- Malformed records.
 SELECT archive.page_prose('[]');
@@ -265,6 +319,13 @@ SELECT archive.page_prose('{"advice": "not an array"}');
 SELECT archive.page_prose('{"advice": [1]}');
 SELECT archive.page_prose('{"references": ["not an object"]}');
 SELECT archive.page_prose('{"first_published": "yesterday-ish"}');
+SELECT archive.page_html('{"posts_per_month": [1, 2]}');
+SELECT archive.page_html('{"posts_per_month": {"2020": 1}}');
+SELECT archive.page_html('{"posts_per_month": {"2020-13": 1}}');
+SELECT archive.page_html('{"posts_per_month": {"1234567-01": 1}}');
+SELECT archive.page_markdown('{"posts_per_month": {"2020-01": "1"}}');
+SELECT archive.page_markdown('{"posts_per_month": {"2020-01": -1}}');
+SELECT archive.page_markdown('{"posts_per_month": {"2020-01": 9223372036854775807, "2020-02": 1}}');
 -- Records are at most 16 MB, which keeps a page's HTML far from cmark's limits.
 SELECT archive.page_html(jsonb_build_object('name', repeat('x', 16 * 1024 * 1024)));
 SELECT archive.page_prose(NULL) IS NULL AS strict;

@@ -33,6 +33,17 @@
  *	  written %3B, since the renderer leaves '&' unescaped in a link
  *	  destination and the parser would decode the entity.
  *
+ * The chart.  A page with dated posts shows how many came out each year,
+ * every year from the first to the last, years with none included (the
+ * record's posts_per_month summed by year).  The Markdown carries it as a
+ * fenced code block (a text table with bars, a cmark CODE_BLOCK node) right
+ * after the definition; the HTML page puts in its place an inline SVG
+ * figure, written here from numbers alone (years and counts, no data
+ * text), so it is trusted markup that cmark's safe mode never sees: the
+ * HTML of the Markdown page is the <main> of the HTML page with that code
+ * block in place of the figure.  A span of more than CHART_MAX_YEARS years
+ * gets no chart.
+ *
  * Pages are made in UTF-8 databases only: cmark works in UTF-8, and the
  * sentences use typographic quotes and dashes.
  *
@@ -40,6 +51,10 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+#include <math.h>
+
+#include "common/int.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -66,6 +81,28 @@
 /* U+2060 WORD JOINER: invisible, keeps a line of text from opening a tilde fence. */
 #define WORD_JOINER "\xE2\x81\xA0"
 
+/* The longest span of years a chart shows, and its widest bar in the Markdown, in characters. */
+#define CHART_MAX_YEARS 200
+#define CHART_TEXT_BAR 30
+
+/* U+2588 FULL BLOCK: one character of a bar in the Markdown chart. */
+#define FULL_BLOCK "\xE2\x96\x88"
+
+/*
+ * The SVG chart's geometry, in CSS pixels: the caption's baseline, the top
+ * of the tallest bar (the dashed line labelled with its count), the
+ * baseline of the bars, the year labels' baseline, the whole height.  The
+ * width is the page's: bars and labels are placed in percentages, so the
+ * text keeps its size on any screen.
+ */
+#define CHART_CAPTION_Y 14
+#define CHART_TOP_Y 34
+#define CHART_BASE_Y 118
+#define CHART_YEARS_Y 136
+#define CHART_HEIGHT 142
+/* Slots the bars are laid out in at least: few years are centred, not stretched. */
+#define CHART_MIN_SLOTS 12
+
 /* The page's inline style: readable typography, nothing fetched. */
 #define PAGE_STYLE \
 	"body{margin:0;background:#fdfdfb;color:#1d1f21;" \
@@ -76,7 +113,11 @@
 	"h2{font-size:1.3rem;margin:2.5rem 0 .75rem}\n" \
 	"ul,ol{padding-left:1.5rem}\n" \
 	"li{margin:.4rem 0}\n" \
-	"a{color:#0b57a4;text-underline-offset:.15em}\n"
+	"li::marker{color:#8a9097}\n" \
+	"main>ul:last-child>li{margin:.9rem 0;line-height:1.5}\n" \
+	"a{color:#0b57a4;text-underline-offset:.15em}\n" \
+	"figure.chart{margin:1.75rem 0 .5rem}\n" \
+	"figure.chart svg{display:block;overflow:visible}\n"
 
 static const char *const month_names[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -110,6 +151,15 @@ typedef struct PagePost
 	struct pg_tm published;		/* UTC, when dated */
 } PagePost;
 
+/* Posts per year, for the chart: every year from the first to the last with posts. */
+typedef struct PageChart
+{
+	int			first;			/* the first year with posts */
+	int			years;			/* years from the first to the last; 0: no chart */
+	int64	   *posts;			/* posts in each year, the first year first */
+	int64		max;			/* most posts in one year */
+} PageChart;
+
 /* A page record as read: data text folded, urls checked. */
 typedef struct PageRecord
 {
@@ -129,6 +179,7 @@ typedef struct PageRecord
 	List	   *recent;			/* PageTerm * */
 	List	   *path;			/* PagePost * */
 	List	   *references;		/* PagePost *, newest first */
+	PageChart	chart;			/* from posts_per_month */
 } PageRecord;
 
 /* An entry of the suggested reading path, as page_prose returns it. */
@@ -163,6 +214,7 @@ typedef struct Page
 	PageSection path;
 	PageSection references;
 	List	   *path_entries;	/* PathEntry * */
+	PageChart	chart;			/* shown after the definition when it has years */
 } Page;
 
 static void record_error(const char *field, const char *expected) pg_attribute_noreturn();
@@ -466,6 +518,92 @@ record_posts(JsonbContainer *obj, const char *name, const char *tags_field)
 	return posts;
 }
 
+/* The year of a month key "YYYY-MM" (four to six digits of year); -1 when it is not one. */
+static int
+month_key_year(const char *key, int len)
+{
+	int			year = 0;
+	int			digits = 0;
+	int			month;
+
+	while (digits < len && digits < 6 && key[digits] >= '0' && key[digits] <= '9')
+		year = year * 10 + (key[digits++] - '0');
+	if (digits < 4 || len != digits + 3 || key[digits] != '-' ||
+		key[digits + 1] < '0' || key[digits + 1] > '9' ||
+		key[digits + 2] < '0' || key[digits + 2] > '9')
+		return -1;
+	month = (key[digits + 1] - '0') * 10 + (key[digits + 2] - '0');
+	return (year >= 1 && month >= 1 && month <= 12) ? year : -1;
+}
+
+/*
+ * The posts per year, from the posts_per_month object ({"2020-03": 4, ...}):
+ * years from the first to the last that has posts, summed over their months.
+ * No chart (years = 0) when no month has posts or the years span more than
+ * CHART_MAX_YEARS.
+ */
+static void
+record_chart(JsonbContainer *obj, PageChart *chart)
+{
+	const char *expected = "an object of post counts by month (\"2020-03\")";
+	JsonbValue *v = record_field(obj, "posts_per_month");
+	JsonbIterator *it;
+	JsonbIteratorToken token;
+	JsonbValue	key;
+	JsonbValue	value;
+	int		   *years;
+	int64	   *counts;
+	int			n = 0;
+	int			first = INT_MAX;
+	int			last = 0;
+
+	memset(chart, 0, sizeof(PageChart));
+	if (v == NULL)
+		return;
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		record_error("posts_per_month", expected);
+	years = palloc(sizeof(int) * (JsonContainerSize(v->val.binary.data) + 1));
+	counts = palloc(sizeof(int64) * (JsonContainerSize(v->val.binary.data) + 1));
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
+	{
+		if (token != WJB_KEY)
+			continue;
+		token = JsonbIteratorNext(&it, &value, true);
+		Assert(token == WJB_VALUE);
+		if (value.type == jbvNull)
+			continue;
+		years[n] = month_key_year(key.val.string.val, key.val.string.len);
+		if (years[n] < 0 || value.type != jbvNumeric)
+			record_error("posts_per_month", expected);
+		counts[n] = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+													  NumericGetDatum(value.val.numeric)));
+		if (counts[n] < 0)
+			record_error("posts_per_month", expected);
+		if (counts[n] > 0)
+		{
+			first = Min(first, years[n]);
+			last = Max(last, years[n]);
+		}
+		n++;
+	}
+	if (last == 0 || last - first >= CHART_MAX_YEARS)
+		return;
+	chart->first = first;
+	chart->years = last - first + 1;
+	chart->posts = palloc0(sizeof(int64) * chart->years);
+	for (int i = 0; i < n; i++)
+	{
+		int64	   *year = &chart->posts[years[i] - first];
+
+		if (counts[i] == 0)
+			continue;
+		if (pg_add_s64_overflow(*year, counts[i], year))
+			record_error("posts_per_month", "post counts that add up to a bigint");
+		chart->max = Max(chart->max, *year);
+	}
+}
+
 /* Read a page record; missing and null fields read as absent. */
 static PageRecord *
 record_read(Jsonb *jb)
@@ -525,6 +663,7 @@ record_read(Jsonb *jb)
 	r->early = record_terms(root, "early_motifs");
 	r->recent = record_terms(root, "recent_motifs");
 	r->path = record_posts(root, "reading_path", "shared_tags");
+	record_chart(root, &r->chart);
 	return r;
 }
 
@@ -975,6 +1114,7 @@ page_build(PageRecord *r)
 	pitfalls_section(r, &page->pitfalls);
 	path_section(r, page);
 	references_section(r, &page->references);
+	page->chart = r->chart;
 	return page;
 }
 
@@ -1083,20 +1223,153 @@ tree_section(cmark_node *doc, PageSection *section, cmark_mem *mem)
 	node_append(doc, list);
 }
 
-/* The page as one cmark node tree, allocated through mem. */
+/* The chart's name: "Posts per year, 2016 to 2024", or "Posts per year, 2020". */
+static char *
+chart_label(PageChart *chart)
+{
+	if (chart->years == 1)
+		return psprintf("Posts per year, %d", chart->first);
+	return psprintf("Posts per year, %d to %d", chart->first, chart->first + chart->years - 1);
+}
+
+/*
+ * The chart as a fenced code block, the Markdown's text fallback: its name,
+ * then a line per year, zero years included: the year, its posts, a bar of
+ * up to CHART_TEXT_BAR full blocks (at least one for a year with posts).
+ *
+ *	Posts per year, 2016 to 2018
+ *
+ *	2016   3  ████████
+ *	2017   0
+ *	2018  11  ██████████████████████████████
+ */
 static cmark_node *
-page_tree(Page *page, cmark_mem *mem)
+tree_chart(PageChart *chart, cmark_mem *mem)
+{
+	cmark_node *block = cmark_node_new_with_mem(CMARK_NODE_CODE_BLOCK, mem);
+	int			year_width = strlen(psprintf("%d", chart->first + chart->years - 1));
+	int			count_width = strlen(psprintf(INT64_FORMAT, chart->max));
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s\n\n", chart_label(chart));
+	for (int i = 0; i < chart->years; i++)
+	{
+		int64		posts = chart->posts[i];
+		int			bar = (int) rint((double) posts * CHART_TEXT_BAR / chart->max);
+
+		appendStringInfo(&buf, "%*d  %*" INT64_MODIFIER "d",
+						 year_width, chart->first + i, count_width, posts);
+		if (posts > 0)
+		{
+			appendStringInfoString(&buf, "  ");
+			for (int b = 0; b < Max(bar, 1); b++)
+				appendStringInfoString(&buf, FULL_BLOCK);
+		}
+		appendStringInfoChar(&buf, '\n');
+	}
+	cmark_node_set_fence_info(block, "text");
+	cmark_node_set_literal(block, buf.data);
+	return block;
+}
+
+/* The top of the page, a tree of its own: the title and the definition. */
+static cmark_node *
+tree_top(Page *page, cmark_mem *mem)
 {
 	cmark_node *doc = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
 
 	node_append(doc, tree_heading(1, page->title, mem));
 	node_append(doc, tree_paragraph(list_make1(page->definition), mem));
+	return doc;
+}
+
+/* Append the page's sections to a tree. */
+static void
+tree_sections(cmark_node *doc, Page *page, cmark_mem *mem)
+{
 	tree_section(doc, &page->claims, mem);
 	tree_section(doc, &page->advice, mem);
 	tree_section(doc, &page->pitfalls, mem);
 	tree_section(doc, &page->path, mem);
 	tree_section(doc, &page->references, mem);
-	return doc;
+}
+
+/*
+ * Append the chart as an inline SVG figure.  Everything in it is written
+ * here from the years and counts: no data text goes in, so nothing needs
+ * escaping.  The name is the aria-label and the <title>, the counts of
+ * every year the <desc> (for screen readers) and each bar's <title> (a
+ * tooltip).  The caption and the count of the tallest bar head the chart,
+ * the first and last years stand under their bars.  Bars sit in
+ * max(years, CHART_MIN_SLOTS) equal slots, centred, so that a topic of two
+ * years does not get two bars as wide as the page.
+ */
+static void
+append_chart_svg(StringInfo buf, PageChart *chart)
+{
+	int			slots = Max(chart->years, CHART_MIN_SLOTS);
+	double		slot = 100.0 / slots;
+	double		offset = (slots - chart->years) * slot / 2;
+	double		bar_width = slot * (chart->years > 60 ? 0.8 : 0.7);
+	double		first_x = offset + (slot - bar_width) / 2;
+	double		last_x = offset + (chart->years - 1) * slot + (slot + bar_width) / 2;
+	char	   *label = chart_label(chart);
+
+	appendStringInfo(buf,
+					 "<figure class=\"chart\">\n"
+					 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" height=\"%d\" "
+					 "role=\"img\" aria-label=\"%s\">\n"
+					 "<title>%s</title>\n"
+					 "<desc>",
+					 CHART_HEIGHT, label, label);
+	for (int i = 0; i < chart->years; i++)
+		appendStringInfo(buf, "%s%d: %s", i > 0 ? "; " : "", chart->first + i,
+						 format_posts(chart->posts[i]));
+	appendStringInfo(buf,
+					 ".</desc>\n"
+					 "<g font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\" "
+					 "font-size=\"12\" fill=\"#5f666d\">\n"
+					 "<text x=\"0\" y=\"%d\" font-size=\"13\" font-weight=\"600\" "
+					 "fill=\"#33383d\">Posts per year</text>\n"
+					 "<text x=\"100%%\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+					 CHART_CAPTION_Y, CHART_TOP_Y - 5, format_posts(chart->max));
+	if (chart->years == 1)
+		appendStringInfo(buf,
+						 "<text x=\"50%%\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
+						 CHART_YEARS_Y, chart->first);
+	else
+		appendStringInfo(buf,
+						 "<text x=\"%.3f%%\" y=\"%d\">%d</text>\n"
+						 "<text x=\"%.3f%%\" y=\"%d\" text-anchor=\"end\">%d</text>\n",
+						 first_x, CHART_YEARS_Y, chart->first,
+						 last_x, CHART_YEARS_Y, chart->first + chart->years - 1);
+	appendStringInfo(buf,
+					 "</g>\n"
+					 "<line x1=\"0\" y1=\"%d\" x2=\"100%%\" y2=\"%d\" stroke=\"#d5d9de\" "
+					 "stroke-dasharray=\"3 3\"/>\n"
+					 "<g fill=\"#3a6fb0\">\n",
+					 CHART_TOP_Y, CHART_TOP_Y);
+	for (int i = 0; i < chart->years; i++)
+	{
+		int64		posts = chart->posts[i];
+		double		height;
+
+		if (posts == 0)
+			continue;
+		height = Max(2.0, (double) posts * (CHART_BASE_Y - CHART_TOP_Y) / chart->max);
+		appendStringInfo(buf,
+						 "<rect x=\"%.3f%%\" y=\"%.1f\" width=\"%.3f%%\" height=\"%.1f\">"
+						 "<title>%d: %s</title></rect>\n",
+						 offset + i * slot + (slot - bar_width) / 2, CHART_BASE_Y - height,
+						 bar_width, height, chart->first + i, format_posts(posts));
+	}
+	appendStringInfo(buf,
+					 "</g>\n"
+					 "<line x1=\"0\" y1=\"%d\" x2=\"100%%\" y2=\"%d\" stroke=\"#8d949b\"/>\n"
+					 "</svg>\n"
+					 "</figure>\n",
+					 CHART_BASE_Y, CHART_BASE_Y);
 }
 
 /* Append the plain text of a section's items as a JSON array. */
@@ -1167,32 +1440,48 @@ page_prose(Jsonb *record)
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
-/* The page as CommonMark. */
+/* The page as CommonMark: the title, the definition, the chart as text, the sections. */
 char *
 page_markdown(Jsonb *record)
 {
 	Page	   *page = page_build(record_read(record));
 	cmark_mem  *mem = render_begin();
-	char	   *markdown = render_commonmark(page_tree(page, mem));
+	cmark_node *doc = tree_top(page, mem);
+	char	   *markdown;
 
+	if (page->chart.years > 0)
+		node_append(doc, tree_chart(&page->chart, mem));
+	tree_sections(doc, page, mem);
+	markdown = render_commonmark(doc);
 	render_end();
 	return markdown;
 }
 
 /*
- * The page as a standalone HTML5 document: the rendered page alone inside
- * <main>, so that the Markdown parsed back by archive.markdown_to_html can
- * be compared with it.  The Content-Security-Policy allows the inline style
- * and nothing else, as a second line behind cmark's safe mode.
+ * The page as a standalone HTML5 document: inside <main>, the title and the
+ * definition, the chart as an inline SVG figure, the sections.  Take the
+ * figure out, and what is left is the rendered Markdown page without its
+ * chart code block, so that the Markdown parsed back by
+ * archive.markdown_to_html can be compared with it.  The
+ * Content-Security-Policy allows the inline style and nothing else (inline
+ * SVG is markup, nothing is fetched), as a second line behind cmark's safe
+ * mode.
  */
 char *
 page_html(Jsonb *record)
 {
 	Page	   *page = page_build(record_read(record));
 	cmark_mem  *mem = render_begin();
-	char	   *article = render_html(page_tree(page, mem));
+	cmark_node *rest = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
+	StringInfoData article;
 	StringInfoData buf;
 
+	initStringInfo(&article);
+	appendStringInfoString(&article, render_html(tree_top(page, mem)));
+	if (page->chart.years > 0)
+		append_chart_svg(&article, &page->chart);
+	tree_sections(rest, page, mem);
+	appendStringInfoString(&article, render_html(rest));
 	render_end();
 	initStringInfo(&buf);
 	appendStringInfoString(&buf,
@@ -1211,7 +1500,7 @@ page_html(Jsonb *record)
 						   "</head>\n"
 						   "<body>\n"
 						   "<main>\n");
-	appendStringInfoString(&buf, article);
+	appendStringInfoString(&buf, article.data);
 	appendStringInfoString(&buf,
 						   "</main>\n"
 						   "</body>\n"
