@@ -409,7 +409,7 @@ CREATE FUNCTION archive.page_html(record jsonb) RETURNS text
     AS 'MODULE_PATHNAME', 'archive_page_html'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION archive.page_html(jsonb) IS
-    'A topic page record as a standalone HTML5 document (inline style, no script, no external assets), the page in <main> rendered in cmark''s safe mode';
+    'A topic page record as a standalone HTML5 document (inline style, no script, no external assets): the page''s text rendered from its cmark tree in safe mode, with an inline SVG chart of posts per year drawn from numbers only';
 
 -- ===========================================================================
 -- The store: posts, topics, memberships, and where posts come from
@@ -838,8 +838,12 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         GROUP BY r.topic
     ),
     whole AS MATERIALIZED (
-        SELECT t.term, t.count::float8 / greatest(archive.rows(s.summary), 1) AS share
-        FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS s,
+        -- rows read once (OFFSET 0 keeps the subquery whole): per term, it would
+        -- decode the whole summary again, quadratic in the archive's distinct tags
+        SELECT t.term, t.count::float8 / greatest(s.rows, 1) AS share
+        FROM (SELECT u.summary, archive.rows(u.summary) AS rows
+              FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS u
+              OFFSET 0) AS s,
              archive.terms(s.summary) AS t
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
@@ -1141,7 +1145,9 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
     AS $$
     DECLARE
         started constant timestamptz := clock_timestamp();
-        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes' - 'progress_after';
+        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes' - 'progress_after'
+            -- a new version of the extension may render pages differently: rebuild them all
+            || jsonb_build_object('extension_version', (SELECT e.extversion FROM pg_extension AS e WHERE e.extname = 'archive'));
         -- Progress: each phase is named in this backend's application_name, which other
         -- sessions see in archive.refresh_progress, and reported with a NOTICE once the
         -- refresh has run archive.progress_after milliseconds (-1: never). The caller's
@@ -1284,10 +1290,14 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             SELECT f.topic, f.span, f.record
             FROM archive.page_figures(affected) AS f
             LEFT JOIN archive.page_records AS old ON old.topic = f.topic
-            WHERE old.record IS DISTINCT FROM f.record
+            WHERE recompute_all OR old.record IS DISTINCT FROM f.record
         ),
+        -- a full refresh renders every page again (the renderer may have changed)
+        -- but rewrites only the pages whose record or rendering differs
         rendered AS MATERIALIZED (
-            SELECT c.*, archive.page_prose(c.record) AS prose FROM computed AS c
+            SELECT c.*, archive.page_prose(c.record) AS prose,
+                   archive.page_markdown(c.record) AS markdown, archive.page_html(c.record) AS html
+            FROM computed AS c
         ),
         upserted AS (
             INSERT INTO archive.page_records AS p
@@ -1308,11 +1318,14 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                    ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'advice')),
                    ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'pitfalls')),
                    c.record,
-                   archive.page_markdown(c.record),
-                   archive.page_html(c.record),
+                   c.markdown,
+                   c.html,
                    started,
                    coalesce(upto, state.last_change_id, 0)
             FROM rendered AS c
+            LEFT JOIN archive.page_records AS old ON old.topic = c.topic
+            WHERE old.record IS DISTINCT FROM c.record OR old.markdown IS DISTINCT FROM c.markdown
+               OR old.html IS DISTINCT FROM c.html
             ON CONFLICT (topic) DO UPDATE SET
                 name = excluded.name, post_count = excluded.post_count,
                 first_published = excluded.first_published, last_published = excluded.last_published,
