@@ -26,7 +26,7 @@
 /* One normalised tag of the row being added. */
 typedef struct RowTag
 {
-	char	   *str;
+	const char *str;
 	int			len;
 } RowTag;
 
@@ -43,28 +43,37 @@ rowtag_compare(const void *a, const void *b)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
-/* Normalise the non-NULL, non-blank elements of a text[]; returns how many. */
+/*
+ * Normalise the non-NULL, non-blank elements of a text[]; returns how many.
+ * The strings may point into the array (see tag_normalize).
+ */
 static int
 normalized_tags(ArrayType *array, RowTag **tags)
 {
-	Datum	   *datums;
-	bool	   *nulls;
-	int			n;
+	ArrayMetaState text_type = {0};
+	ArrayIterator it;
+	Datum		datum;
+	bool		isnull;
 	int			kept = 0;
 
 	if (ARR_NDIM(array) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("tags must be a one-dimensional array")));
-	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
-	*tags = palloc(sizeof(RowTag) * Max(n, 1));
-	for (int i = 0; i < n; i++)
+	*tags = palloc(sizeof(RowTag) * Max(ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)), 1));
+	/* the element type given, so that the iterator does not look it up */
+	text_type.element_type = TEXTOID;
+	text_type.typlen = -1;
+	text_type.typbyval = false;
+	text_type.typalign = TYPALIGN_INT;
+	it = array_create_iterator(array, 0, &text_type);
+	while (array_iterate(it, &datum, &isnull))
 	{
 		text	   *t;
 
-		if (nulls[i])
+		if (isnull)
 			continue;
-		t = DatumGetTextPP(datums[i]);
+		t = DatumGetTextPP(datum);
 		(*tags)[kept].str = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &(*tags)[kept].len);
 		if ((*tags)[kept].str != NULL && (*tags)[kept].len <= TERMCOUNT_MAX_KEY)
 			kept++;
@@ -95,7 +104,21 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(state);
 
 	ntags = normalized_tags(PG_GETARG_ARRAYTYPE_P(1), &tags);
-	qsort(tags, ntags, sizeof(RowTag), rowtag_compare);
+	if (ntags > 16)
+		qsort(tags, ntags, sizeof(RowTag), rowtag_compare);
+	else
+	{
+		/* a post's handful of tags: an insertion sort, with the compare inlined */
+		for (int i = 1; i < ntags; i++)
+		{
+			RowTag		tag = tags[i];
+			int			j = i;
+
+			for (; j > 0 && rowtag_compare(&tags[j - 1], &tag) > 0; j--)
+				tags[j] = tags[j - 1];
+			tags[j] = tag;
+		}
+	}
 	for (int i = 0; i < ntags; i++)
 	{
 		bool		is_own = false;

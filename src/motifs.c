@@ -28,8 +28,14 @@
  * the summary keys are "stem NUL word" so the shown word can be chosen as
  * the stem's most frequent surface form (summary.c).
  *
- * Stems and the filler list are cached per query in fn_extra; the stem cache
- * is emptied when it exceeds MOTIF_CACHE_WORDS words, so memory stays bounded.
+ * Speed.  Every word is looked up once in a per-query cache (fn_extra) that
+ * holds its verdict after steps 3 and 4 (no motif, or its stem), and the key
+ * the summary counts it under with that key's hash, so a title costs one
+ * pass over its bytes, one cache probe per word and one summary probe per
+ * stem; nothing is allocated for an ASCII title, which is folded on the way,
+ * and other titles fold one character at a time through a FoldCache
+ * (textnorm.c).  The word cache is emptied when it exceeds MOTIF_CACHE_WORDS
+ * words, so memory stays bounded.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +47,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "nodes/value.h"
+#include "port/pg_bswap.h"
 #include "tsearch/ts_cache.h"
 #include "tsearch/ts_public.h"
 #include "utils/builtins.h"
@@ -61,21 +68,70 @@
 /* Stem cache size at which it is emptied. */
 #define MOTIF_CACHE_WORDS 100000
 
-/* A cached word: its stem, or NULL when it is no motif. */
+/* Longest word kept in its cache entry itself (a probe then touches one cache line). */
+#define WORD_INLINE 16
+
+/* A word of len bytes (not NUL-terminated): in the struct when it fits. */
+typedef struct WordKey
+{
+	int			len;
+	union
+	{
+		const char *ptr;
+		char		bytes[WORD_INLINE];
+	}			u;
+} WordKey;
+
+/* The bytes of a word. */
+static inline const char *
+word_str(const WordKey *word)
+{
+	return word->len <= WORD_INLINE ? word->u.bytes : word->u.ptr;
+}
+
+/* A word key for len bytes at str (a short word is copied, a long one pointed at). */
+static inline WordKey
+word_key(const char *str, int len)
+{
+	WordKey		word;
+
+	word.len = len;
+	if (len <= WORD_INLINE)
+		memcpy(word.u.bytes, str, len);
+	else
+		word.u.ptr = str;
+	return word;
+}
+
+/*
+ * What a word (apostrophe-free, folded) gives: its stem, or NULL when it is
+ * no motif, and the summary key "stem NUL word" with its termcounts_hash (key
+ * NULL when the key would be too long to count).
+ */
+typedef struct Motif
+{
+	const char *stem;
+	uint64		stemprefix;		/* the stem's first 8 bytes, big-endian, 0-padded */
+	const char *key;
+	uint32		keylen;
+	uint32		keyhash;
+} Motif;
+
+/* A cached word and its motif. */
 typedef struct StemEntry
 {
-	const char *word;
-	char	   *stem;
+	WordKey		word;
 	uint32		hash;
 	char		status;
+	Motif		motif;
 } StemEntry;
 
 #define SH_PREFIX wordtab
 #define SH_ELEMENT_TYPE StemEntry
-#define SH_KEY_TYPE const char *
+#define SH_KEY_TYPE WordKey
 #define SH_KEY word
-#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k), strlen(k))
-#define SH_EQUAL(tb, a, b) (strcmp((a), (b)) == 0)
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) word_str(&(k)), (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp(word_str(&(a)), word_str(&(b)), (a).len) == 0)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE static inline
@@ -83,31 +139,24 @@ typedef struct StemEntry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
-/* Per-query cache of one configuration's stems and of the filler list. */
+/*
+ * Per-query cache of one configuration's stems and of the filler list, and
+ * the buffers a title is taken apart in (reused from title to title).
+ */
 typedef struct MotifCache
 {
 	Oid			cfgid;
+	Oid			english;		/* pg_catalog.english, the default configuration */
 	MemoryContext stems_mcxt;	/* holds stems; reset when full */
 	wordtab_hash *stems;
 	wordtab_hash *fillers;
-} MotifCache;
-
-/* A word of the title being added, with its stem. */
-typedef struct TitleWord
-{
-	const char *stem;
-	const char *word;
-	int			position;
-} TitleWord;
-
-/* The words of one title, gathered by the tokeniser. */
-typedef struct TitleWords
-{
-	MotifCache *cache;
-	TitleWord  *words;
+	FoldCache  *fold;			/* folds non-ASCII titles; NULL: fold_case */
+	char	   *buf;			/* the word being cut out of a title */
+	int			buflen;
+	Motif	   *words;			/* the motifs of the title's words, in order */
 	int			nwords;
 	int			maxwords;
-} TitleWords;
+} MotifCache;
 
 /*
  * Length of the UTF-8 character at p (at most len bytes) and whether it
@@ -157,21 +206,30 @@ apostrophe_len(const unsigned char *p, int len)
 
 /*
  * Split folded text into words (step 1), calling emit for each with the word
- * copied into buf (apostrophes written as ').  buf must hold len + 1 bytes.
+ * copied into buf (apostrophes written as ') and whether it holds one.  buf
+ * must hold len + 1 bytes.  With fold_ascii the text is ASCII not yet folded,
+ * and is folded on the way (as fold_case would).
  */
 static void
-tokenize(const char *text, int len, char *buf,
-		 void (*emit) (char *word, int wordlen, void *arg), void *arg)
+tokenize(const char *text, int len, bool fold_ascii, char *buf,
+		 void (*emit) (char *word, int wordlen, bool apostrophe, void *arg), void *arg)
 {
 	const unsigned char *p = (const unsigned char *) text;
 	const unsigned char *end = p + len;
 	int			n = 0;
+	bool		apostrophe = false;
 
 	while (p < end)
 	{
 		int			charlen;
 		int			apos;
 
+		if (p[0] < 0x80 && ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+		{
+			buf[n++] = fold_ascii ? (p[0] | 0x20) : p[0];
+			p++;
+			continue;
+		}
 		if (is_word_char(p, end - p, &charlen))
 		{
 			memcpy(buf + n, p, charlen);
@@ -187,6 +245,7 @@ tokenize(const char *text, int len, char *buf,
 			if (is_word_char(p + apos, end - p - apos, &nextlen))
 			{
 				buf[n++] = '\'';
+				apostrophe = true;
 				p += apos;
 				continue;
 			}
@@ -194,15 +253,16 @@ tokenize(const char *text, int len, char *buf,
 		if (n > 0)
 		{
 			buf[n] = '\0';
-			emit(buf, n, arg);
+			emit(buf, n, apostrophe, arg);
 			n = 0;
+			apostrophe = false;
 		}
 		p += charlen;
 	}
 	if (n > 0)
 	{
 		buf[n] = '\0';
-		emit(buf, n, arg);
+		emit(buf, n, apostrophe, arg);
 	}
 }
 
@@ -278,17 +338,21 @@ load_fillers(MotifCache *cache, MemoryContext mcxt)
 		if (word == NULL)
 			continue;
 		folded = fold_case(word, strlen(word), &len);
-		wordtab_insert(cache->fillers, MemoryContextStrdup(mcxt, folded), &found);
+		wordtab_insert(cache->fillers, word_key(MemoryContextStrdup(mcxt, folded), len), &found);
 	}
 	SPI_finish();
 }
 
-/* The per-query cache for a configuration, created on first use. */
+/*
+ * The per-query cache, created on first use, for the configuration at argno
+ * (pg_catalog.english when the aggregate has no such argument).
+ */
 static MotifCache *
-motif_cache(FunctionCallInfo fcinfo, Oid cfgid)
+motif_cache(FunctionCallInfo fcinfo, int argno)
 {
 	MotifCache *cache = fcinfo->flinfo->fn_extra;
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	Oid			cfgid;
 
 	if (cache == NULL)
 	{
@@ -296,7 +360,23 @@ motif_cache(FunctionCallInfo fcinfo, Oid cfgid)
 		cache->fillers = wordtab_create(mcxt, 64, NULL);
 		load_fillers(cache, mcxt);
 		cache->stems_mcxt = AllocSetContextCreate(mcxt, "archive stem cache", ALLOCSET_DEFAULT_SIZES);
+		cache->english = get_ts_config_oid(list_make2(makeString("pg_catalog"),
+													  makeString("english")), false);
+		cache->fold = fold_cache_create(mcxt);
+		cache->buflen = 256;
+		cache->buf = MemoryContextAlloc(mcxt, cache->buflen);
+		cache->maxwords = 16;
+		cache->words = MemoryContextAlloc(mcxt, sizeof(Motif) * cache->maxwords);
 		fcinfo->flinfo->fn_extra = cache;
+	}
+	cfgid = cache->english;
+	if (PG_NARGS() > argno)
+	{
+		if (PG_ARGISNULL(argno))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("text search configuration must not be null")));
+		cfgid = PG_GETARG_OID(argno);
 	}
 	if (cache->cfgid != cfgid || cache->stems == NULL ||
 		cache->stems->members > MOTIF_CACHE_WORDS)
@@ -312,67 +392,104 @@ motif_cache(FunctionCallInfo fcinfo, Oid cfgid)
 	return cache;
 }
 
-/* The stem of a word, through the cache; NULL when it is no motif. */
-static const char *
-cached_stem(MotifCache *cache, const char *word, int len)
+/* Whether a word of len bytes is on the filler list. */
+static bool
+is_filler(MotifCache *cache, const char *word, int len)
+{
+	return wordtab_lookup(cache->fillers, word_key(word, len)) != NULL;
+}
+
+/*
+ * Steps 3 and 4 for a NUL-terminated, apostrophe-free word: its stem, or NULL
+ * when it is no motif.  Palloc'd in the current context.
+ */
+static char *
+part_stem(MotifCache *cache, const char *part, int len)
+{
+	bool		digits = true;
+
+	if (pg_mbstrlen_with_len(part, len) < 2)
+		return NULL;
+	for (int i = 0; i < len && digits; i++)
+		digits = part[i] >= '0' && part[i] <= '9';
+	if (digits || is_filler(cache, part, len))
+		return NULL;
+	return lexize(cache->cfgid, part, len);
+}
+
+/*
+ * The motif of an apostrophe-free word (part) of len bytes, through the cache
+ * (its strings live as long as the cache; the entry itself may move).
+ */
+static Motif
+cached_motif(MotifCache *cache, const char *part, int len)
 {
 	StemEntry  *entry;
 	bool		found;
+	MemoryContext old;
+	Motif		motif = {NULL, 0, NULL, 0, 0};
+	int			stemlen;
+	char	   *key;
+	uint64		prefix = 0;
 
-	entry = wordtab_insert(cache->stems, word, &found);
-	if (!found)
+	entry = wordtab_insert(cache->stems, word_key(part, len), &found);
+	if (found)
+		return entry->motif;
+	old = MemoryContextSwitchTo(cache->stems_mcxt);
+	if (len > WORD_INLINE)
+		entry->word.u.ptr = pnstrdup(part, len);
+	motif.stem = part_stem(cache, part, len);
+	if (motif.stem != NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(cache->stems_mcxt);
-
-		entry->word = pnstrdup(word, len);
-		entry->stem = lexize(cache->cfgid, word, len);
-		MemoryContextSwitchTo(old);
+		memcpy(&prefix, motif.stem, Min(strlen(motif.stem), 8));
+		motif.stemprefix = pg_ntoh64(prefix);
 	}
-	return entry->stem;
+	if (motif.stem != NULL && (stemlen = strlen(motif.stem)) + 1 + len <= TERMCOUNT_MAX_KEY * 2 + 1)
+	{
+		key = palloc(stemlen + 1 + len);
+		memcpy(key, motif.stem, stemlen + 1);
+		memcpy(key + stemlen + 1, part, len);
+		motif.key = key;
+		motif.keylen = stemlen + 1 + len;
+		motif.keyhash = termcounts_hash(key, motif.keylen);
+	}
+	MemoryContextSwitchTo(old);
+	entry->motif = motif;
+	return motif;
 }
 
-/* Whether a word is on the filler list. */
-static bool
-is_filler(MotifCache *cache, const char *word)
-{
-	return wordtab_lookup(cache->fillers, word) != NULL;
-}
-
-/* Steps 3 and 4 for one apostrophe-free part of a word. */
+/* Steps 3 and 4 for one apostrophe-free part of a word: keep it when it is a motif. */
 static void
-add_word_part(TitleWords *tw, char *part, int len)
+add_word_part(MotifCache *cache, const char *part, int len)
 {
-	bool		digits = true;
-	const char *stem;
+	Motif		motif = cached_motif(cache, part, len);
 
-	if (len > MOTIF_MAX_WORD || pg_mbstrlen_with_len(part, len) < 2)
+	if (motif.stem == NULL)
 		return;
-	for (int i = 0; i < len && digits; i++)
-		digits = part[i] >= '0' && part[i] <= '9';
-	if (digits || is_filler(tw->cache, part))
-		return;
-	stem = cached_stem(tw->cache, part, len);
-	if (stem == NULL)
-		return;
-	if (tw->nwords == tw->maxwords)
+	if (cache->nwords == cache->maxwords)
 	{
-		tw->maxwords *= 2;
-		tw->words = repalloc(tw->words, sizeof(TitleWord) * tw->maxwords);
+		cache->maxwords *= 2;
+		cache->words = repalloc(cache->words, sizeof(Motif) * cache->maxwords);
 	}
-	tw->words[tw->nwords].stem = stem;
-	tw->words[tw->nwords].word = pnstrdup(part, len);
-	tw->words[tw->nwords].position = tw->nwords;
-	tw->nwords++;
+	cache->words[cache->nwords++] = motif;
 }
 
 /* Step 2 for one word from the tokeniser, then steps 3 and 4 on its parts. */
 static void
-add_word(char *word, int len, void *arg)
+add_word(char *word, int len, bool apostrophe, void *arg)
 {
-	TitleWords *tw = arg;
+	MotifCache *cache = arg;
 	char	   *part = word;
 
-	if (len > MOTIF_MAX_WORD || is_filler(tw->cache, word))
+	if (len > MOTIF_MAX_WORD)
+		return;
+	/* no apostrophe: the word is its one part, whose verdict covers the filler list */
+	if (!apostrophe)
+	{
+		add_word_part(cache, word, len);
+		return;
+	}
+	if (is_filler(cache, word, len))
 		return;
 	if (len > 2 && word[len - 2] == '\'' && word[len - 1] == 's')
 	{
@@ -384,75 +501,111 @@ add_word(char *word, int len, void *arg)
 		if (i == len || word[i] == '\'')
 		{
 			word[i] = '\0';
-			add_word_part(tw, part, word + i - part);
+			add_word_part(cache, part, word + i - part);
 			part = word + i + 1;
 		}
 	}
 }
 
-/* Order title words by stem, then position, to keep each stem's first word. */
-static int
-titleword_compare(const void *a, const void *b)
+/*
+ * strcmp of two motifs' stems, mostly decided by their 8-byte prefixes (the
+ * zero padding orders a shorter stem first, as its NUL does for strcmp).
+ */
+static inline int
+stem_cmp(const Motif *a, const Motif *b)
 {
-	const TitleWord *x = a;
-	const TitleWord *y = b;
-	int			cmp = strcmp(x->stem, y->stem);
+	if (a->stemprefix != b->stemprefix)
+		return a->stemprefix < b->stemprefix ? -1 : 1;
+	if ((a->stemprefix & 0xFF) == 0)
+		return 0;				/* equal, both shorter than 8 bytes */
+	return strcmp(a->stem + 8, b->stem + 8);
+}
+
+/* Order of pointers into a title's motifs: by stem, then by position (stable). */
+static int
+motif_ptr_cmp(const void *a, const void *b)
+{
+	const Motif *x = *(const Motif *const *) a;
+	const Motif *y = *(const Motif *const *) b;
+	int			cmp = stem_cmp(x, y);
 
 	if (cmp != 0)
 		return cmp;
-	return x->position - y->position;
+	return (x > y) - (x < y);
 }
 
-/* Add one title to a motif summary: each stem once, with its first word. */
+/*
+ * Add one title to a motif summary: each stem once, with its first word, in
+ * the order of the stems' bytes (the order matters once the summary prunes).
+ */
 static void
 add_title(TermCounts *tc, MotifCache *cache, text *title)
 {
-	int			len;
-	char	   *folded = fold_case(VARDATA_ANY(title), VARSIZE_ANY_EXHDR(title), &len);
-	TitleWords	tw = {cache, palloc(sizeof(TitleWord) * 16), 0, 16};
+	const char *str = VARDATA_ANY(title);
+	int			len = VARSIZE_ANY_EXHDR(title);
+	bool		ascii = true;
+	Motif	   *words;
 
-	tokenize(folded, len, palloc(len + 1), add_word, &tw);
-	qsort(tw.words, tw.nwords, sizeof(TitleWord), titleword_compare);
-	for (int i = 0; i < tw.nwords; i++)
+	for (int i = 0; i < len && ascii; i++)
+		ascii = (unsigned char) str[i] < 0x80;
+	if (!ascii)
+		str = cache->fold != NULL ? fold_case_cached(cache->fold, str, len, &len)
+			: fold_case(str, len, &len);
+	if (cache->buflen < len + 1)
 	{
-		int			stemlen;
-		int			wordlen;
-		char	   *key;
-
-		if (i > 0 && strcmp(tw.words[i - 1].stem, tw.words[i].stem) == 0)
-			continue;
-		stemlen = strlen(tw.words[i].stem);
-		wordlen = strlen(tw.words[i].word);
-		if (stemlen + 1 + wordlen > TERMCOUNT_MAX_KEY * 2 + 1)
-			continue;
-		key = palloc(stemlen + 1 + wordlen);
-		memcpy(key, tw.words[i].stem, stemlen);
-		key[stemlen] = '\0';
-		memcpy(key + stemlen + 1, tw.words[i].word, wordlen);
-		termcounts_add(tc, key, stemlen + 1 + wordlen, 1);
+		cache->buf = repalloc(cache->buf, len + 1);
+		cache->buflen = len + 1;
 	}
-}
+	cache->nwords = 0;
+	tokenize(str, len, ascii, cache->buf, add_word, cache);
 
-/* The configuration argument at argno, or pg_catalog.english when absent. */
-static Oid
-config_arg(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_NARGS() > argno)
+	/*
+	 * A long title (a 1 MB one has some 100,000 words): sort pointers, ties
+	 * by position, in n log n; insertion sort would be quadratic.  Same order.
+	 */
+	if (cache->nwords > 64)
 	{
-		if (PG_ARGISNULL(argno))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("text search configuration must not be null")));
-		return PG_GETARG_OID(argno);
+		Motif	  **sorted = palloc(sizeof(Motif *) * cache->nwords);
+
+		for (int i = 0; i < cache->nwords; i++)
+			sorted[i] = &cache->words[i];
+		qsort(sorted, cache->nwords, sizeof(Motif *), motif_ptr_cmp);
+		for (int i = 0; i < cache->nwords; i++)
+		{
+			if (i > 0 && stem_cmp(sorted[i - 1], sorted[i]) == 0)
+				continue;
+			if (sorted[i]->key != NULL)
+				termcounts_add_hashed(tc, sorted[i]->key, sorted[i]->keylen, sorted[i]->keyhash, 1);
+		}
+		pfree(sorted);
+		return;
 	}
-	return get_ts_config_oid(list_make2(makeString("pg_catalog"), makeString("english")), false);
+
+	/* insertion sort by stem, stable: a stem's first word comes first */
+	words = cache->words;
+	for (int i = 1; i < cache->nwords; i++)
+	{
+		Motif		word = words[i];
+		int			j = i;
+
+		for (; j > 0 && stem_cmp(&words[j - 1], &word) > 0; j--)
+			words[j] = words[j - 1];
+		words[j] = word;
+	}
+	for (int i = 0; i < cache->nwords; i++)
+	{
+		if (i > 0 && stem_cmp(&words[i - 1], &words[i]) == 0)
+			continue;
+		if (words[i].key != NULL)
+			termcounts_add_hashed(tc, words[i].key, words[i].keylen, words[i].keyhash, 1);
+	}
 }
 
 /* Count one title (argument 1) into the state, with the configuration at cfg_argno. */
 static Datum
 title_trans(FunctionCallInfo fcinfo, TermAggState *state, int cfg_argno)
 {
-	MotifCache *cache = motif_cache(fcinfo, config_arg(fcinfo, cfg_argno));
+	MotifCache *cache = motif_cache(fcinfo, cfg_argno);
 
 	termcounts_add_rows(state->counts, 1);
 	if (!PG_ARGISNULL(1))

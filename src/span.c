@@ -30,6 +30,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "jsonform.h"
@@ -598,6 +599,9 @@ archive_span_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
+	/* a group's first state, deserialized into this aggregate's memory, becomes its own */
+	if (PG_ARGISNULL(0) && GetMemoryChunkContext(PG_GETARG_POINTER(1)) == aggcontext)
+		PG_RETURN_POINTER(PG_GETARG_POINTER(1));
 	dst = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
 	span_merge(dst, (SpanState *) PG_GETARG_POINTER(1));
 	PG_RETURN_POINTER(dst);

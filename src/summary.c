@@ -23,6 +23,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -30,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/typcache.h"
 
 #include "archive.h"
@@ -51,6 +53,35 @@ typedef struct RankedTerm
 	uint32		stemlen;
 	int64		count;
 } RankedTerm;
+
+/* The stem of a motif summary's key (not NUL-terminated), to group by. */
+typedef struct StemKey
+{
+	const char *str;
+	uint32		len;
+} StemKey;
+
+/* A stem's group: the index of its RankedTerm. */
+typedef struct StemGroup
+{
+	StemKey		stem;
+	uint32		hash;
+	char		status;
+	int			ranked;
+} StemGroup;
+
+#define SH_PREFIX stemtab
+#define SH_ELEMENT_TYPE StemGroup
+#define SH_KEY_TYPE StemKey
+#define SH_KEY stem
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k).str, (int) (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp((a).str, (b).str, (a).len) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 /* Per-call cache of the archive.ranked_term row type. */
 typedef struct RankedTermType
@@ -131,18 +162,6 @@ termagg_set_limit(TermAggState *state, FunctionCallInfo fcinfo, int argno)
 	state->limit = k;
 }
 
-/*
- * Order of motif entries (C strings "stem NUL word") that groups them by stem
- * (strcmp stops at the NUL), each group's most frequent word first.
- */
-static int
-motif_stem_compare(const void *a, const void *b)
-{
-	int			cmp = strcmp(((const TermCount *) a)->key, ((const TermCount *) b)->key);
-
-	return cmp != 0 ? cmp : termcount_compare(a, b);
-}
-
 /* Order of ranked terms: count descending, then the shown term's bytes. */
 static int
 ranked_compare(const void *a, const void *b)
@@ -158,7 +177,7 @@ ranked_compare(const void *a, const void *b)
 /* Strings to leave out of a ranking, normalised as the summary's terms are. */
 typedef struct Exclusions
 {
-	char	  **strs;
+	const char **strs;
 	int		   *lens;
 	int			n;
 } Exclusions;
@@ -176,29 +195,89 @@ is_excluded(const Exclusions *ex, const char *str, int len)
 }
 
 /*
- * All terms of a summary in ranked order, without the excluded ones.  Motifs
- * are grouped by stem; a stem is left out when it or any of its words is
- * excluded.  The returned strings are C strings.
+ * Sort the first k of n elements (in the order of cmp, a total order) to the
+ * front of base; returns how many that is, at most k.  For a k well below n
+ * (the top 5 of thousands of terms) a bounded heap of the k first seen so far
+ * finds them in one pass, where sorting all n would cost n log n.
+ */
+static int
+sort_first(void *base, int n, int k, size_t size,
+		   int (*cmp) (const void *, const void *))
+{
+	char	   *elems = base;
+	int		   *heap;			/* max-heap by cmp: heap[0] is the last kept */
+	int			nheap = 0;
+	char	   *kept;
+
+	if (k >= n / 8)
+	{
+		qsort(base, n, size, cmp);
+		return Min(n, k);
+	}
+	heap = palloc(sizeof(int) * k);
+	for (int i = 0; i < n; i++)
+	{
+		int			at;
+
+		if (nheap < k)
+		{
+			/* sift up */
+			at = nheap++;
+			while (at > 0 && cmp(elems + (Size) i * size, elems + (Size) heap[(at - 1) / 2] * size) > 0)
+			{
+				heap[at] = heap[(at - 1) / 2];
+				at = (at - 1) / 2;
+			}
+			heap[at] = i;
+			continue;
+		}
+		if (cmp(elems + (Size) i * size, elems + (Size) heap[0] * size) >= 0)
+			continue;
+		/* replace the last kept, sift down */
+		at = 0;
+		for (;;)
+		{
+			int			child = 2 * at + 1;
+
+			if (child >= nheap)
+				break;
+			if (child + 1 < nheap &&
+				cmp(elems + (Size) heap[child + 1] * size, elems + (Size) heap[child] * size) > 0)
+				child++;
+			if (cmp(elems + (Size) heap[child] * size, elems + (Size) i * size) <= 0)
+				break;
+			heap[at] = heap[child];
+			at = child;
+		}
+		heap[at] = i;
+	}
+	kept = palloc(size * Max(nheap, 1));
+	for (int i = 0; i < nheap; i++)
+		memcpy(kept + (Size) i * size, elems + (Size) heap[i] * size, size);
+	qsort(kept, nheap, size, cmp);
+	memcpy(base, kept, size * nheap);
+	pfree(kept);
+	pfree(heap);
+	return nheap;
+}
+
+/*
+ * The k first terms of a summary in ranked order, without the excluded ones.
+ * Motifs are grouped by stem; a stem is left out when it or any of its words
+ * is excluded.  The strings point into the summary (not NUL-terminated).
  */
 static RankedTerm *
-rank_terms(const TermCounts *tc, const Exclusions *ex, int *nranked)
+rank_terms(const TermCounts *tc, const Exclusions *ex, int k, int *nranked)
 {
 	int			nterms;
-	TermCount  *terms = termcounts_sorted(tc, &nterms);
+	TermCount  *terms = termcounts_terms(tc, &nterms);
 	RankedTerm *ranked = palloc(sizeof(RankedTerm) * Max(nterms, 1));
-	bool	   *dropped = palloc0(sizeof(bool) * Max(nterms, 1));
+	bool	   *dropped;
+	int		   *shown;			/* per group: the term whose word it shows */
+	stemtab_hash *groups;
 	int			n = 0;
 	int			kept = 0;
 
-	/* copy every key to a C string; motif keys hold a NUL between stem and word */
-	for (int i = 0; i < nterms; i++)
-	{
-		char	   *copy = palloc(terms[i].keylen + 1);
-
-		memcpy(copy, terms[i].key, terms[i].keylen);
-		copy[terms[i].keylen] = '\0';
-		terms[i].key = copy;
-	}
 	if (termcounts_kind(tc) == TERMS_TAGS)
 	{
 		for (int i = 0; i < nterms; i++)
@@ -209,32 +288,54 @@ rank_terms(const TermCounts *tc, const Exclusions *ex, int *nranked)
 					terms[i].key, terms[i].keylen, terms[i].key, terms[i].keylen, terms[i].count
 				};
 		}
-		*nranked = n;
+		*nranked = sort_first(ranked, n, k, sizeof(RankedTerm), ranked_compare);
 		return ranked;
 	}
 
-	qsort(terms, nterms, sizeof(TermCount), motif_stem_compare);
+	/*
+	 * Motif keys are "stem NUL word": group by stem (in a hash table), each
+	 * group showing its first word in the order of termcount_compare.
+	 */
+	dropped = palloc0(sizeof(bool) * Max(nterms, 1));
+	shown = palloc(sizeof(int) * Max(nterms, 1));
+	groups = stemtab_create(CurrentMemoryContext, Max(nterms, 16), NULL);
 	for (int i = 0; i < nterms; i++)
 	{
 		const char *stem = terms[i].key;
-		const char *word = stem + strlen(stem) + 1;
+		uint32		stemlen = strlen(stem);
+		const char *word = stem + stemlen + 1;
+		uint32		wordlen = terms[i].keylen - stemlen - 1;
+		StemGroup  *group;
+		bool		found;
+		int			g;
 
-		if (n == 0 || strcmp(ranked[n - 1].stem, stem) != 0)
-			ranked[n++] = (RankedTerm)
+		group = stemtab_insert(groups, (StemKey) {stem, stemlen}, &found);
+		if (!found)
+		{
+			group->ranked = n;
+			ranked[n] = (RankedTerm)
 			{
-				word, strlen(word), stem, strlen(stem), 0
+				word, wordlen, stem, stemlen, 0
 			};
-		ranked[n - 1].count += terms[i].count;
-		if (is_excluded(ex, word, strlen(word)) || is_excluded(ex, stem, strlen(stem)))
-			dropped[n - 1] = true;
+			shown[n++] = i;
+		}
+		g = group->ranked;
+		ranked[g].count += terms[i].count;
+		if (termcount_compare(&terms[i], &terms[shown[g]]) < 0)
+		{
+			shown[g] = i;
+			ranked[g].term = word;
+			ranked[g].termlen = wordlen;
+		}
+		if (is_excluded(ex, word, wordlen) || is_excluded(ex, stem, stemlen))
+			dropped[g] = true;
 	}
 	for (int i = 0; i < n; i++)
 	{
 		if (!dropped[i])
 			ranked[kept++] = ranked[i];
 	}
-	qsort(ranked, kept, sizeof(RankedTerm), ranked_compare);
-	*nranked = kept;
+	*nranked = sort_first(ranked, kept, k, sizeof(RankedTerm), ranked_compare);
 	return ranked;
 }
 
@@ -305,8 +406,8 @@ ranked_terms_array(FunctionCallInfo fcinfo, const TermCounts *tc, int32 k,
 		}
 	}
 
-	ranked = rank_terms(tc, &ex, &nranked);
-	nelems = Min(nranked, k);
+	ranked = rank_terms(tc, &ex, k, &nranked);
+	nelems = nranked;
 	elems = palloc(sizeof(Datum) * Max(nelems, 1));
 	for (int i = 0; i < nelems; i++)
 	{
@@ -416,10 +517,8 @@ archive_termcounts_in(PG_FUNCTION_ARGS)
 		jsonform_string(getIthJsonbValueFromContainer(pair, 0), TERMCOUNTS_TYPE, "a term", &key, &keylen);
 		if (kind == TERMS_TAGS)
 		{
-			int			normlen;
-			char	   *norm = tag_normalize(key, keylen, &normlen);
-
-			if (norm == NULL || normlen != keylen || memcmp(norm, key, keylen) != 0)
+			/* the check of the flat form, which binary input gets too */
+			if (!termcounts_tag_is_normal(key, keylen))
 				jsonform_error(TERMCOUNTS_TYPE, "a tag must be given normalised (see archive.normalize_tag)");
 		}
 		else
@@ -541,6 +640,9 @@ archive_termagg_combine(PG_FUNCTION_ARGS)
 
 	if (src == NULL)
 		PG_RETURN_POINTER(dst);
+	/* a group's first state, deserialized into this aggregate's memory, becomes its own */
+	if (dst == NULL && GetMemoryChunkContext(src) == aggcontext)
+		PG_RETURN_POINTER(src);
 	if (dst == NULL)
 	{
 		dst = MemoryContextAllocZero(aggcontext, sizeof(TermAggState));
@@ -566,7 +668,7 @@ archive_termagg_serialize(PG_FUNCTION_ARGS)
 	char	   *out;
 
 	aggregate_context(fcinfo);
-	out = termcounts_flatten(state->counts, TERMAGG_SERIAL_PREFIX, &len);
+	out = termcounts_flatten_state(state->counts, TERMAGG_SERIAL_PREFIX, &len);
 	memcpy(out + VARHDRSZ, &state->limit, sizeof(int32));
 	SET_VARSIZE(out, TERMAGG_SERIAL_PREFIX + len);
 	PG_RETURN_BYTEA_P((bytea *) out);
@@ -593,7 +695,7 @@ archive_termagg_deserialize(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid archive aggregate state")));
-	state->counts = termcounts_unflatten(aggcontext, data + sizeof(int32), len - sizeof(int32));
+	state->counts = termcounts_unflatten_state(aggcontext, data + sizeof(int32), len - sizeof(int32));
 	PG_RETURN_POINTER(state);
 }
 

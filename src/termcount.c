@@ -22,8 +22,10 @@
  * (sum of all counts) / (capacity + 1).  So a summary with error 0 is exact,
  * and any term whose count is above the error is a real frequent term.
  *
- * Keys are copied into a child memory context that is replaced on each prune,
- * so memory stays proportional to the capacity, not to the input.
+ * Keys of up to TERMKEY_INLINE bytes (most tags and motifs) are kept in the
+ * table entry itself, so that a probe touches one cache line, not two;
+ * longer keys are copied, and freed when a prune drops them, so memory stays
+ * proportional to the capacity, not to the input.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,10 +43,18 @@
 /* Fixed part of each flat term: count and key length. */
 #define TERMCOUNT_TERM_SIZE (8 + 4)
 
+/* Longest key kept in the table entry itself. */
+#define TERMKEY_INLINE 16
+
+/* A key: its bytes in the struct when they fit, else a pointer to them. */
 typedef struct TermKey
 {
-	const char *str;
 	uint32		len;
+	union
+	{
+		const char *ptr;
+		char		bytes[TERMKEY_INLINE];
+	}			u;
 } TermKey;
 
 typedef struct TermEntry
@@ -55,12 +65,55 @@ typedef struct TermEntry
 	int64		count;
 } TermEntry;
 
+/* The bytes of a key. */
+static inline const char *
+termkey_str(const TermKey *key)
+{
+	return key->len <= TERMKEY_INLINE ? key->u.bytes : key->u.ptr;
+}
+
+/* A key for len bytes at str (a short one copies them; a long one points at them). */
+static inline TermKey
+termkey_make(const char *str, uint32 len)
+{
+	TermKey		key;
+
+	key.len = len;
+	if (len <= TERMKEY_INLINE)
+		memcpy(key.u.bytes, str, len);
+	else
+		key.u.ptr = str;
+	return key;
+}
+
 #define SH_PREFIX termtab
 #define SH_ELEMENT_TYPE TermEntry
 #define SH_KEY_TYPE TermKey
 #define SH_KEY key
-#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k).str, (int) (k).len)
-#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp((a).str, (b).str, (a).len) == 0)
+#define SH_HASH_KEY(tb, k) termcounts_hash(termkey_str(&(k)), (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp(termkey_str(&(a)), termkey_str(&(b)), (a).len) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* A stem of a flat motif summary and the total count of its words. */
+typedef struct StemTotal
+{
+	TermKey		stem;
+	uint32		hash;
+	char		status;
+	int64		total;
+} StemTotal;
+
+#define SH_PREFIX stemtotals
+#define SH_ELEMENT_TYPE StemTotal
+#define SH_KEY_TYPE TermKey
+#define SH_KEY stem
+#define SH_HASH_KEY(tb, k) termcounts_hash(termkey_str(&(k)), (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp(termkey_str(&(a)), termkey_str(&(b)), (a).len) == 0)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE static inline
@@ -70,8 +123,7 @@ typedef struct TermEntry
 
 struct TermCounts
 {
-	MemoryContext mcxt;			/* holds this struct and the table */
-	MemoryContext keys;			/* holds key bytes; replaced on prune */
+	MemoryContext mcxt;			/* holds this struct, the table and long keys */
 	TermKind	kind;
 	int32		capacity;
 	int64		rows;			/* input rows seen */
@@ -81,20 +133,36 @@ struct TermCounts
 
 static void termcounts_prune(TermCounts *tc);
 
-/* Allocate an empty summary in mcxt. */
-TermCounts *
-termcounts_create(MemoryContext mcxt, TermKind kind, int32 capacity)
+/* A copy of a long key in the summary's context. */
+static const char *
+keys_copy(TermCounts *tc, const char *key, uint32 keylen)
+{
+	char	   *copy = MemoryContextAlloc(tc->mcxt, keylen);
+
+	memcpy(copy, key, keylen);
+	return copy;
+}
+
+/* Allocate an empty summary in mcxt, its table sized for size terms. */
+static TermCounts *
+summary_create(MemoryContext mcxt, TermKind kind, int32 capacity, uint32 size)
 {
 	TermCounts *tc;
 
 	Assert(capacity >= TERMCOUNT_MIN_CAPACITY && capacity <= TERMCOUNT_MAX_CAPACITY);
 	tc = MemoryContextAllocZero(mcxt, sizeof(TermCounts));
 	tc->mcxt = mcxt;
-	tc->keys = AllocSetContextCreate(mcxt, "archive term keys", ALLOCSET_SMALL_SIZES);
 	tc->kind = kind;
 	tc->capacity = capacity;
-	tc->table = termtab_create(mcxt, 16, NULL);
+	tc->table = termtab_create(mcxt, size, NULL);
 	return tc;
+}
+
+/* Allocate an empty summary in mcxt. */
+TermCounts *
+termcounts_create(MemoryContext mcxt, TermKind kind, int32 capacity)
+{
+	return summary_create(mcxt, kind, capacity, 16);
 }
 
 /* The summary's kind. */
@@ -132,25 +200,61 @@ termcounts_add_rows(TermCounts *tc, int64 rows)
 	tc->rows += rows;
 }
 
+/*
+ * The hash of a key in a summary's table.  Callers that add the same key
+ * often (motifs.c caches it per word) pass it to termcounts_add_hashed.
+ */
+uint32
+termcounts_hash(const char *key, uint32 keylen)
+{
+	return hash_bytes((const unsigned char *) key, (int) keylen);
+}
+
 /* Add count to a term, copying the key on first sight; prunes when full. */
 void
 termcounts_add(TermCounts *tc, const char *key, uint32 keylen, int64 count)
 {
-	TermKey		k = {key, keylen};
+	termcounts_add_hashed(tc, key, keylen, termcounts_hash(key, keylen), count);
+}
+
+/* termcounts_add for a key whose termcounts_hash the caller has. */
+void
+termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
+					  uint32 hash, int64 count)
+{
 	TermEntry  *entry;
 	bool		found;
 
-	entry = termtab_insert(tc->table, k, &found);
+	entry = termtab_insert_hash(tc->table, termkey_make(key, keylen), hash, &found);
 	if (found)
 	{
 		entry->count += count;
 		return;
 	}
-	entry->key.str = MemoryContextAlloc(tc->keys, keylen);
-	memcpy((char *) entry->key.str, key, keylen);
+	if (keylen > TERMKEY_INLINE)
+		entry->key.u.ptr = keys_copy(tc, key, keylen);
 	entry->count = count;
 	if (tc->table->members > (uint32) tc->capacity * 2)
 		termcounts_prune(tc);
+}
+
+/*
+ * Add a term that must not be in the summary yet (reading a flat form, which
+ * holds each term once); false, with nothing added, when it is there.
+ */
+static bool
+termcounts_add_new(TermCounts *tc, const char *key, uint32 keylen, int64 count)
+{
+	TermEntry  *entry;
+	bool		found;
+
+	entry = termtab_insert(tc->table, termkey_make(key, keylen), &found);
+	if (found)
+		return false;
+	if (keylen > TERMKEY_INLINE)
+		entry->key.u.ptr = keys_copy(tc, key, keylen);
+	entry->count = count;
+	return true;
 }
 
 /* Merge src into dst (counts, rows and errors add; prunes as needed). */
@@ -166,7 +270,8 @@ termcounts_merge(TermCounts *dst, const TermCounts *src)
 	dst->capacity = Max(dst->capacity, src->capacity);
 	termtab_start_iterate(src->table, &it);
 	while ((entry = termtab_iterate(src->table, &it)) != NULL)
-		termcounts_add(dst, entry->key.str, entry->key.len, entry->count);
+		termcounts_add_hashed(dst, termkey_str(&entry->key), entry->key.len, entry->hash,
+							  entry->count);
 }
 
 /* Order of terms everywhere: higher count first, then key bytes, shorter first. */
@@ -185,9 +290,9 @@ termcount_compare(const void *a, const void *b)
 	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
-/* All terms in canonical order, palloc'd in the current context. */
+/* All terms in no particular order, palloc'd in the current context. */
 TermCount *
-termcounts_sorted(const TermCounts *tc, int *nterms)
+termcounts_terms(const TermCounts *tc, int *nterms)
 {
 	TermCount  *terms;
 	termtab_iterator it;
@@ -198,35 +303,75 @@ termcounts_sorted(const TermCounts *tc, int *nterms)
 	termtab_start_iterate(tc->table, &it);
 	while ((entry = termtab_iterate(tc->table, &it)) != NULL)
 	{
-		terms[n].key = entry->key.str;
+		terms[n].key = termkey_str(&entry->key);
 		terms[n].keylen = entry->key.len;
 		terms[n].count = entry->count;
 		n++;
 	}
-	qsort(terms, n, sizeof(TermCount), termcount_compare);
 	*nterms = n;
 	return terms;
 }
 
-/* Descending order of counts, for finding the pruning threshold. */
-static int
-count_desc(const void *a, const void *b)
+/* All terms in canonical order, palloc'd in the current context. */
+TermCount *
+termcounts_sorted(const TermCounts *tc, int *nterms)
 {
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
+	TermCount  *terms = termcounts_terms(tc, nterms);
 
-	return (x < y) - (x > y);
+	qsort(terms, *nterms, sizeof(TermCount), termcount_compare);
+	return terms;
+}
+
+/*
+ * The k-th largest of n counts (k < n), by selection (Hoare's quickselect):
+ * linear on average, where sorting all counts would be n log n.  Reorders
+ * counts.
+ */
+static int64
+kth_largest(int64 *counts, int n, int k)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo < hi)
+	{
+		int64		pivot = counts[lo + (hi - lo) / 2];
+		int			i = lo;
+		int			j = hi;
+
+		while (i <= j)
+		{
+			while (counts[i] > pivot)
+				i++;
+			while (counts[j] < pivot)
+				j--;
+			if (i <= j)
+			{
+				int64		swap = counts[i];
+
+				counts[i++] = counts[j];
+				counts[j--] = swap;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return counts[k];
 }
 
 /*
  * Misra-Gries prune: subtract the (capacity + 1)-th largest count from all
- * counts and keep the terms still above zero, in a fresh table and key context.
+ * counts and keep the terms still above zero, in a fresh table (in the old
+ * table's order); the long keys of the others are freed.
  */
 static void
 termcounts_prune(TermCounts *tc)
 {
 	termtab_hash *old_table = tc->table;
-	MemoryContext old_keys = tc->keys;
 	termtab_iterator it;
 	TermEntry  *entry;
 	int64	   *counts;
@@ -237,21 +382,28 @@ termcounts_prune(TermCounts *tc)
 	termtab_start_iterate(old_table, &it);
 	while ((entry = termtab_iterate(old_table, &it)) != NULL)
 		counts[n++] = entry->count;
-	qsort(counts, n, sizeof(int64), count_desc);
-	threshold = counts[tc->capacity];
+	threshold = kth_largest(counts, n, tc->capacity);
 	pfree(counts);
 
-	tc->keys = AllocSetContextCreate(tc->mcxt, "archive term keys", ALLOCSET_SMALL_SIZES);
 	tc->table = termtab_create(tc->mcxt, tc->capacity * 2, NULL);
 	tc->error += threshold;
 	termtab_start_iterate(old_table, &it);
 	while ((entry = termtab_iterate(old_table, &it)) != NULL)
 	{
-		if (entry->count > threshold)
-			termcounts_add(tc, entry->key.str, entry->key.len, entry->count - threshold);
+		TermEntry  *kept;
+		bool		found;
+
+		if (entry->count <= threshold)
+		{
+			if (entry->key.len > TERMKEY_INLINE)
+				pfree(unconstify(char *, entry->key.u.ptr));
+			continue;
+		}
+		/* the key moves to the new table as it is, a long one with its copy */
+		kept = termtab_insert_hash(tc->table, entry->key, entry->hash, &found);
+		kept->count = entry->count - threshold;
 	}
 	termtab_destroy(old_table);
-	MemoryContextDelete(old_keys);
 }
 
 /*
@@ -300,19 +452,37 @@ write_flat(TermKind kind, int32 capacity, int64 rows, int64 error,
 	return buf;
 }
 
-/* The flat form of a summary, after `prefix` free bytes (see write_flat). */
-char *
-termcounts_flatten(const TermCounts *tc, Size prefix, Size *len)
+/*
+ * The flat form of a summary, after `prefix` free bytes (see write_flat); the
+ * terms in canonical order, or, for an aggregate state on its way between the
+ * processes of one query (which needs no canonical form), in table order.
+ */
+static char *
+flatten(const TermCounts *tc, bool canonical, Size prefix, Size *len)
 {
 	TermCount  *terms;
 	int			nterms;
 	char	   *flat;
 
-	terms = termcounts_sorted(tc, &nterms);
+	terms = canonical ? termcounts_sorted(tc, &nterms) : termcounts_terms(tc, &nterms);
 	flat = write_flat(tc->kind, tc->capacity, tc->rows, tc->error, terms, nterms,
 					  prefix, len);
 	pfree(terms);
 	return flat;
+}
+
+/* The flat form of a summary, terms in canonical order (see flatten). */
+char *
+termcounts_flatten(const TermCounts *tc, Size prefix, Size *len)
+{
+	return flatten(tc, true, prefix, len);
+}
+
+/* The flat form of an aggregate state, terms in any order (see flatten). */
+char *
+termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len)
+{
+	return flatten(tc, false, prefix, len);
 }
 
 /* Raise the one error every malformed flat summary gets. */
@@ -323,6 +493,32 @@ corrupt_summary(const char *detail)
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("invalid archive term summary"),
 			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * Whether a tag is in the form tag_normalize() gives, as far as it does not
+ * depend on the database's collation: no white space or control character
+ * at either end, none inside but single spaces, no upper-case ASCII letter.
+ * The text input and the flat form check the same, so that every summary
+ * accepted in either form reads back in the other (a dump in text form
+ * restores); case folding beyond ASCII is the collation's, not checked.
+ */
+bool
+termcounts_tag_is_normal(const char *key, uint32 keylen)
+{
+	for (uint32 i = 0; i < keylen; i++)
+	{
+		unsigned char c = (unsigned char) key[i];
+
+		if (c == ' ')
+		{
+			if (i == 0 || i == keylen - 1 || key[i - 1] == ' ')
+				return false;
+		}
+		else if (c < ' ' || c == 0x7f || (c >= 'A' && c <= 'Z'))
+			return false;
+	}
+	return keylen > 0;
 }
 
 /* Check one key of a flat summary: length, encoding, and the shape of its kind. */
@@ -339,6 +535,8 @@ check_flat_key(TermKind kind, const char *key, uint32 keylen)
 			corrupt_summary("tag holds a NUL byte");
 		if (!pg_verifymbstr(key, keylen, true))
 			corrupt_summary("tag is not valid in the database encoding");
+		if (!termcounts_tag_is_normal(key, keylen))
+			corrupt_summary("tag is not normalised");
 		return;
 	}
 	/* motif keys: stem NUL surface, both non-empty, one NUL only */
@@ -350,42 +548,40 @@ check_flat_key(TermKind kind, const char *key, uint32 keylen)
 		corrupt_summary("motif term is not valid in the database encoding");
 }
 
-/* Order of motif terms by stem (strcmp stops at the NUL after the stem). */
-static int
-stem_compare(const void *a, const void *b)
-{
-	return strcmp(((const TermCount *) a)->key, ((const TermCount *) b)->key);
-}
-
 /*
  * Check that the words of each stem of a motif summary add up to no more than
  * rows: each title counts a stem once, so a stem's total is at most rows.
- * Sorts terms.
+ * The totals are kept in a hash table by stem (the key up to its NUL).
  */
 static void
-check_stem_totals(TermCount *terms, int nterms, int64 rows)
+check_stem_totals(const TermCount *terms, int nterms, int64 rows)
 {
-	int64		total = 0;
+	stemtotals_hash *totals = stemtotals_create(CurrentMemoryContext, Max(nterms, 16), NULL);
 
-	qsort(terms, nterms, sizeof(TermCount), stem_compare);
 	for (int i = 0; i < nterms; i++)
 	{
-		if (i > 0 && stem_compare(&terms[i - 1], &terms[i]) != 0)
-			total = 0;
-		if (terms[i].count > rows - total)
+		StemTotal  *stem;
+		bool		found;
+
+		stem = stemtotals_insert(totals, termkey_make(terms[i].key, strlen(terms[i].key)), &found);
+		if (!found)
+			stem->total = 0;
+		if (terms[i].count > rows - stem->total)
 			corrupt_summary("stem count out of range");
-		total += terms[i].count;
+		stem->total += terms[i].count;
 	}
+	stemtotals_destroy(totals);
 }
 
 /*
  * Read a flat summary into a new TermCounts in mcxt, checking everything:
- * version, kind, bounds, lengths, encoding, canonical order, no repeated
- * term, and count <= rows (for motifs: each stem's total <= rows).  Any
- * failure is an ERROR, never a wrong answer.
+ * version, kind, bounds, lengths, encoding, canonical order (unless it is an
+ * aggregate state, see flatten), no repeated term, and count <= rows (for
+ * motifs: each stem's total <= rows).  Any failure is an ERROR, never a
+ * wrong answer.
  */
-TermCounts *
-termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
+static TermCounts *
+unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
 {
 	uint8		version;
 	uint8		kind;
@@ -422,7 +618,12 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 	if ((Size) nterms > (len - TERMCOUNT_HEADER_SIZE) / (TERMCOUNT_TERM_SIZE + 1))
 		corrupt_summary("truncated term");
 
-	tc = termcounts_create(mcxt, (TermKind) kind, capacity);
+	/*
+	 * A state's table is sized for its terms at once (no growing); a
+	 * canonical summary's grows as termcounts_add's would, so that merging
+	 * it (in table order) gives what it always gave once pruning starts.
+	 */
+	tc = summary_create(mcxt, (TermKind) kind, capacity, canonical ? 16 : Max(nterms, 16));
 	tc->rows = rows;
 	tc->error = error;
 	terms = palloc(sizeof(TermCount) * Max(nterms, 1));
@@ -442,12 +643,11 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 		check_flat_key(tc->kind, term.key, term.keylen);
 		if (term.count <= 0 || term.count > rows)
 			corrupt_summary("term count out of range");
-		if (i > 0 && termcount_compare(&prev, &term) >= 0)
+		if (canonical && i > 0 && termcount_compare(&prev, &term) >= 0)
 			corrupt_summary("terms out of order or repeated");
-		/* the order is by count first, so a key repeated with another count is found here */
-		if (termtab_lookup(tc->table, (TermKey) {term.key, term.keylen}) != NULL)
+		/* any key repeated (in order, with another count) is found here */
+		if (!termcounts_add_new(tc, term.key, term.keylen, term.count))
 			corrupt_summary("terms out of order or repeated");
-		termcounts_add(tc, term.key, term.keylen, term.count);
 		terms[i] = term;
 		prev = term;
 		data += term.keylen;
@@ -458,6 +658,20 @@ termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 		check_stem_totals(terms, nterms, rows);
 	pfree(terms);
 	return tc;
+}
+
+/* Read a flat summary, in canonical order (see unflatten). */
+TermCounts *
+termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
+{
+	return unflatten(mcxt, data, len, true);
+}
+
+/* Read a flat aggregate state, terms in any order (see unflatten). */
+TermCounts *
+termcounts_unflatten_state(MemoryContext mcxt, const char *data, Size len)
+{
+	return unflatten(mcxt, data, len, false);
 }
 
 /*

@@ -48,16 +48,24 @@ extern int64 termcounts_rows(const TermCounts *tc);
 extern int64 termcounts_error(const TermCounts *tc);
 extern int32 termcounts_capacity(const TermCounts *tc);
 extern void termcounts_add_rows(TermCounts *tc, int64 rows);
+extern uint32 termcounts_hash(const char *key, uint32 keylen);
 extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
 						   int64 count);
+extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
+								  uint32 hash, int64 count);
 extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
+extern TermCount *termcounts_terms(const TermCounts *tc, int *nterms);
 extern TermCount *termcounts_sorted(const TermCounts *tc, int *nterms);
 extern int	termcount_compare(const void *a, const void *b);
+extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
 
 /* The flat form: a version byte, then the summary (see termcount.c). */
 extern char *termcounts_flatten(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten(MemoryContext mcxt, const char *data,
 										Size len);
+extern char *termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len);
+extern TermCounts *termcounts_unflatten_state(MemoryContext mcxt, const char *data,
+											  Size len);
 extern TermCounts *termcounts_from_terms(MemoryContext mcxt, TermKind kind,
 										 int32 capacity, int64 rows, int64 error,
 										 TermCount *terms, int nterms);

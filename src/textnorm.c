@@ -7,6 +7,14 @@
  * a server's locale, which matters when summaries travel between servers);
  * other text folds with lower() of the database's default collation.
  *
+ * Folding with str_tolower() costs a conversion to wide characters and back
+ * per call.  Title motifs fold many titles in one query, so they can fold
+ * through a FoldCache instead: each character's fold is found once (by
+ * str_tolower on that character) and reused.  With the libc provider, which
+ * folds each character on its own, that gives exactly what folding the whole
+ * text gives; with ICU, whose folding depends on the context (a final sigma),
+ * there is no FoldCache and titles fold whole.
+ *
  * A tag is normalised by trimming white space, folding runs of inner white
  * space to one space, and folding case: " Design  Systems" -> "design systems".
  * A tag that is empty after trimming is no tag.  archive.normalize_tag()
@@ -18,12 +26,44 @@
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
+#include "utils/pg_locale.h"
 
 #include "textnorm.h"
+
+/* The fold of one character: up to FOLD_MAX_BYTES bytes (a longer one is not cached). */
+#define FOLD_MAX_BYTES 8
+
+/* A character (its bytes, packed big-endian into a uint32) and its fold. */
+typedef struct CharFold
+{
+	uint32		ch;
+	char		status;
+	uint8		len;
+	char		bytes[FOLD_MAX_BYTES];
+} CharFold;
+
+#define SH_PREFIX foldtab
+#define SH_ELEMENT_TYPE CharFold
+#define SH_KEY_TYPE uint32
+#define SH_KEY ch
+#define SH_HASH_KEY(tb, k) murmurhash32(k)
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* The folds of the characters seen so far (see the file comment). */
+struct FoldCache
+{
+	foldtab_hash *chars;
+};
 
 /* White space inside and around tags: ASCII blanks and control characters. */
 static inline bool
@@ -62,15 +102,102 @@ fold_case(const char *str, int len, int *outlen)
 }
 
 /*
- * Normalise a tag of len bytes; returns a palloc'd NUL-terminated string of
- * *outlen bytes, or NULL when nothing but white space is left.
+ * A cache for fold_case_cached in mcxt, or NULL when the database's default
+ * collation folds characters in context (ICU): then fold_case is the way.
+ */
+FoldCache *
+fold_cache_create(MemoryContext mcxt)
+{
+	pg_locale_t locale = NULL;
+	FoldCache  *cache;
+
+	if (!lc_ctype_is_c(DEFAULT_COLLATION_OID))
+		locale = pg_newlocale_from_collation(DEFAULT_COLLATION_OID);
+	if (locale != NULL && locale->provider == COLLPROVIDER_ICU)
+		return NULL;
+	cache = MemoryContextAlloc(mcxt, sizeof(FoldCache));
+	cache->chars = foldtab_create(mcxt, 256, NULL);
+	return cache;
+}
+
+/*
+ * fold_case, one character at a time through the cache: the same palloc'd
+ * string of *outlen bytes.
  */
 char *
+fold_case_cached(FoldCache *cache, const char *str, int len, int *outlen)
+{
+	char	   *out = palloc((Size) len * pg_database_encoding_max_length() + 1);
+	int			n = 0;
+	int			charlen;
+
+	for (int i = 0; i < len; i += charlen)
+	{
+		uint32		ch = 0;
+		CharFold   *fold;
+		bool		found;
+
+		charlen = pg_mblen_with_len(str + i, len - i);
+		for (int j = 0; j < charlen; j++)
+			ch = (ch << 8) | (unsigned char) str[i + j];
+		fold = foldtab_lookup(cache->chars, ch);
+		if (fold == NULL)
+		{
+			char	   *folded = str_tolower(str + i, charlen, DEFAULT_COLLATION_OID);
+			int			foldlen = strlen(folded);
+
+			if (foldlen > FOLD_MAX_BYTES)
+			{
+				/* too long to cache: copied as it comes */
+				memcpy(out + n, folded, foldlen);
+				n += foldlen;
+				continue;
+			}
+			fold = foldtab_insert(cache->chars, ch, &found);
+			fold->len = foldlen;
+			memcpy(fold->bytes, folded, foldlen);
+		}
+		memcpy(out + n, fold->bytes, fold->len);
+		n += fold->len;
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return out;
+}
+
+/*
+ * Normalise a tag of len bytes: returns its *outlen normalised bytes (not
+ * NUL-terminated), or NULL when nothing but white space is left.  A tag that
+ * needs nothing done (the common case: trimmed, lower case ASCII) is returned
+ * as is, str itself; any other as a new palloc'd string.
+ */
+const char *
 tag_normalize(const char *str, int len, int *outlen)
 {
-	char	   *squeezed = palloc(len + 1);
+	char	   *squeezed;
 	int			n = 0;
+	bool		spaced = false;
+	bool		plain = true;
 
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) str[i];
+
+		if (is_tag_space(c) && (c != ' ' || i == 0 || i == len - 1 || str[i - 1] == ' '))
+			spaced = true;
+		else if (c >= 0x80 || (c >= 'A' && c <= 'Z'))
+			plain = false;
+	}
+	if (!spaced && len > 0)
+	{
+		if (plain)
+		{
+			*outlen = len;
+			return str;
+		}
+		return fold_case(str, len, outlen);
+	}
+	squeezed = palloc(len + 1);
 	for (int i = 0; i < len; i++)
 	{
 		if (!is_tag_space((unsigned char) str[i]))
@@ -94,7 +221,7 @@ Datum
 archive_normalize_tag(PG_FUNCTION_ARGS)
 {
 	text	   *tag = PG_GETARG_TEXT_PP(0);
-	char	   *norm;
+	const char *norm;
 	int			len;
 
 	norm = tag_normalize(VARDATA_ANY(tag), VARSIZE_ANY_EXHDR(tag), &len);
@@ -106,7 +233,7 @@ archive_normalize_tag(PG_FUNCTION_ARGS)
 /* One normalised element of an array, with its position, for deduplication. */
 typedef struct PositionedTag
 {
-	char	   *str;
+	const char *str;
 	int			len;
 	int			position;
 } PositionedTag;

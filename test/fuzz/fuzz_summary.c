@@ -1,0 +1,150 @@
+/*-------------------------------------------------------------------------
+ *
+ * fuzz_summary.c
+ *	  libFuzzer target over src/termcount.c (the summary core: flat-form
+ *	  decoder, counting, pruning) and src/textnorm.c (tag normalisation),
+ *	  compiled unchanged with shim.c.  The first byte of an input picks:
+ *
+ *	  0 mod 4: the rest is a flat summary, as archive.termcounts_recv gets
+ *	        it.  termcounts_unflatten must raise an ERROR or accept it; an
+ *	        accepted one must flatten back to the very same bytes (no corrupt
+ *	        value is read as another).
+ *	  2 mod 4: the rest is a flat aggregate state (terms in any order), as the
+ *	        aggregates' deserialize function gets it after the limit.
+ *	        termcounts_unflatten_state must raise an ERROR or accept it; an
+ *	        accepted one must flatten, read back and flatten to the same bytes.
+ *	  odd:  the rest is posts' tags (posts split at 0xFE bytes, tags at 0xFF;
+ *	        invalid UTF-8 and NUL bytes are left out, as text never holds
+ *	        them), counted as archive.tag_counts_agg does, at capacity 16 so
+ *	        that it prunes.  Every normalised tag must pass the flat form's
+ *	        check, and the summary must flatten, read back without an ERROR,
+ *	        and flatten to the same bytes again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "mb/pg_wchar.h"
+
+#include "termcount.h"
+#include "textnorm.h"
+#include "shim.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A ~piece of input as text would hold it: valid UTF-8 without NUL bytes. */
+static bool
+is_text(const char *str, int len)
+{
+	return pg_encoding_verifymbstr(PG_UTF8, str, len) == len;
+}
+
+/* Flatten, read back, flatten again: must give the same bytes, without an ERROR. */
+static void
+round_trip(MemoryContext cxt, const TermCounts *tc)
+{
+	Size		len;
+	Size		len2;
+	char	   *flat = termcounts_flatten(tc, 0, &len);
+	TermCounts *back = termcounts_unflatten(cxt, flat, len);
+	char	   *flat2 = termcounts_flatten(back, 0, &len2);
+
+	if (len != len2 || memcmp(flat, flat2, len) != 0)
+		FUZZ_FAIL("a summary read back from its flat form flattens differently");
+}
+
+static void
+count_tags(MemoryContext cxt, const char *data, size_t size)
+{
+	TermCounts *tc = termcounts_create(cxt, TERMS_TAGS, TERMCOUNT_MIN_CAPACITY);
+	const char *end = data + size;
+	const char *post = data;
+
+	while (post <= end)
+	{
+		const char *post_end = memchr(post, 0xFE, end - post);
+		const char *tag = post;
+		const char **seen;
+		int		   *seen_len;
+		int			nseen = 0;
+
+		if (post_end == NULL)
+			post_end = end;
+		seen = palloc(sizeof(char *) * (post_end - post + 1));
+		seen_len = palloc(sizeof(int) * (post_end - post + 1));
+		termcounts_add_rows(tc, 1);
+		while (tag <= post_end)
+		{
+			const char *tag_end = memchr(tag, 0xFF, post_end - tag);
+			const char *norm;
+			int			normlen;
+			bool		dup = false;
+
+			if (tag_end == NULL)
+				tag_end = post_end;
+			if (is_text(tag, tag_end - tag) &&
+				(norm = tag_normalize(tag, tag_end - tag, &normlen)) != NULL &&
+				normlen <= TERMCOUNT_MAX_KEY)
+			{
+				if (!termcounts_tag_is_normal(norm, normlen))
+					FUZZ_FAIL("tag_normalize gave \"%s\", which the flat form refuses", norm);
+				for (int i = 0; i < nseen && !dup; i++)
+					dup = seen_len[i] == normlen && memcmp(seen[i], norm, normlen) == 0;
+				if (!dup)
+				{
+					seen[nseen] = norm;
+					seen_len[nseen++] = normlen;
+					termcounts_add(tc, norm, normlen, 1);
+				}
+			}
+			tag = tag_end + 1;
+		}
+		post = post_end + 1;
+	}
+	round_trip(cxt, tc);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	MemoryContext cxt = fuzz_begin();
+	sigjmp_buf	jb;
+	volatile bool must_not_fail = false;
+
+	if (size == 0)
+	{
+		fuzz_end(cxt);
+		return 0;
+	}
+	if (sigsetjmp(jb, 0) == 0)
+	{
+		fuzz_error_jmp = &jb;
+		if (data[0] % 4 == 2)
+		{
+			TermCounts *tc = termcounts_unflatten_state(cxt, (const char *) data + 1, size - 1);
+
+			must_not_fail = true;
+			round_trip(cxt, tc);
+		}
+		else if (data[0] % 4 == 0)
+		{
+			TermCounts *tc = termcounts_unflatten(cxt, (const char *) data + 1, size - 1);
+			Size		len;
+			char	   *flat;
+
+			must_not_fail = true;
+			flat = termcounts_flatten(tc, 0, &len);
+			if (len != size - 1 || memcmp(flat, data + 1, len) != 0)
+				FUZZ_FAIL("an accepted flat summary flattens to other bytes");
+		}
+		else
+		{
+			must_not_fail = true;
+			count_tags(cxt, (const char *) data + 1, size - 1);
+		}
+	}
+	else if (must_not_fail)
+		FUZZ_FAIL("an ERROR reading back a summary the code itself made");
+	fuzz_end(cxt);
+	return 0;
+}

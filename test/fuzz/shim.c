@@ -1,0 +1,456 @@
+/*-------------------------------------------------------------------------
+ *
+ * shim.c
+ *	  The few backend services that src/termcount.c, src/textnorm.c and
+ *	  src/motifs.c use, for fuzzing them outside a server (test/fuzz/build.sh).
+ *
+ * The sources are compiled unchanged, against the server's headers; only
+ * what they call in the backend is replaced here:
+ *	- memory contexts: a context is a list of malloc'd chunks (so that
+ *	  AddressSanitizer sees every allocation exactly) with the parent/child
+ *	  tree of the real ones; deleting or resetting a context frees its chunks
+ *	  and its children.  Requests above MaxAllocSize raise an ERROR, as
+ *	  palloc does.
+ *	- ereport/elog: an ERROR (or worse) longjmps to fuzz_error_jmp, set by the
+ *	  target around each call, as PG_TRY would catch it; lower levels are
+ *	  dropped.  The target then deletes its context, which frees all.
+ *	- encodings: the database encoding is UTF-8; pg_verifymbstr,
+ *	  pg_mbstrlen_with_len and pg_mblen_with_len use libpgcommon's UTF-8
+ *	  routines, as the backend does for a UTF-8 database.
+ *	- str_tolower (case folding of non-ASCII text, which the server does
+ *	  through the database's collation): ASCII letters are folded, other
+ *	  bytes kept, as a "C" collation does.
+ *	- Assert: the targets are built with USE_ASSERT_CHECKING, and a failed
+ *	  assertion aborts (a finding).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <setjmp.h>
+
+#include "mb/pg_wchar.h"
+#include "utils/memutils.h"
+
+#include "shim.h"
+
+sigjmp_buf *fuzz_error_jmp = NULL;
+MemoryContext CurrentMemoryContext = NULL;
+MemoryContext TopMemoryContext = NULL;
+ErrorContextCallback *error_context_stack = NULL;
+
+/* ---------- memory contexts ---------- */
+
+typedef struct Chunk
+{
+	struct Chunk *prev;
+	struct Chunk *next;
+	struct ShimContext *owner;
+	Size		size;
+	/* keep the payload MAXALIGNed (16 bytes for long double on x86-64) */
+	long double align;
+} Chunk;
+
+typedef struct ShimContext
+{
+	MemoryContextData base;
+	Chunk	   *chunks;
+} ShimContext;
+
+#define CHUNK_OF(ptr) ((Chunk *) ((char *) (ptr) - offsetof(Chunk, align)))
+#define PAYLOAD_OF(chunk) ((void *) &(chunk)->align)
+
+static void
+alloc_error(Size size)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("invalid memory alloc request size %zu", size)));
+}
+
+static void *
+chunk_alloc(MemoryContext context, Size size, bool zero, bool huge)
+{
+	ShimContext *cxt = (ShimContext *) context;
+	Chunk	   *chunk;
+
+	if (cxt == NULL)
+		abort();
+	if (huge ? !AllocHugeSizeIsValid(size) : !AllocSizeIsValid(size))
+		alloc_error(size);
+	chunk = malloc(offsetof(Chunk, align) + (size > 0 ? size : 1));
+	if (chunk == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (zero)
+		memset(PAYLOAD_OF(chunk), 0, size);
+	chunk->owner = cxt;
+	chunk->size = size;
+	chunk->prev = NULL;
+	chunk->next = cxt->chunks;
+	if (cxt->chunks)
+		cxt->chunks->prev = chunk;
+	cxt->chunks = chunk;
+	return PAYLOAD_OF(chunk);
+}
+
+static void
+chunk_unlink(Chunk *chunk)
+{
+	if (chunk->prev)
+		chunk->prev->next = chunk->next;
+	else
+		chunk->owner->chunks = chunk->next;
+	if (chunk->next)
+		chunk->next->prev = chunk->prev;
+}
+
+MemoryContext
+AllocSetContextCreateInternal(MemoryContext parent, const char *name,
+							  Size minContextSize, Size initBlockSize, Size maxBlockSize)
+{
+	ShimContext *cxt = calloc(1, sizeof(ShimContext));
+
+	if (cxt == NULL)
+		abort();
+	cxt->base.type = T_AllocSetContext;
+	cxt->base.name = name;
+	cxt->base.parent = parent;
+	if (parent)
+	{
+		cxt->base.nextchild = parent->firstchild;
+		if (parent->firstchild)
+			parent->firstchild->prevchild = &cxt->base;
+		parent->firstchild = &cxt->base;
+	}
+	return &cxt->base;
+}
+
+static void
+free_chunks(ShimContext *cxt)
+{
+	while (cxt->chunks)
+	{
+		Chunk	   *next = cxt->chunks->next;
+
+		free(cxt->chunks);
+		cxt->chunks = next;
+	}
+}
+
+void
+MemoryContextDelete(MemoryContext context)
+{
+	ShimContext *cxt = (ShimContext *) context;
+
+	while (context->firstchild)
+		MemoryContextDelete(context->firstchild);
+	for (MemoryContextCallback *cb = context->reset_cbs; cb; cb = cb->next)
+		cb->func(cb->arg);
+	if (context->parent)
+	{
+		if (context->prevchild)
+			context->prevchild->nextchild = context->nextchild;
+		else
+			context->parent->firstchild = context->nextchild;
+		if (context->nextchild)
+			context->nextchild->prevchild = context->prevchild;
+	}
+	if (CurrentMemoryContext == context)
+		CurrentMemoryContext = context->parent;
+	free_chunks(cxt);
+	free(cxt);
+}
+
+void
+MemoryContextReset(MemoryContext context)
+{
+	while (context->firstchild)
+		MemoryContextDelete(context->firstchild);
+	free_chunks((ShimContext *) context);
+}
+
+void
+MemoryContextRegisterResetCallback(MemoryContext context, MemoryContextCallback *cb)
+{
+	cb->next = context->reset_cbs;
+	context->reset_cbs = cb;
+}
+
+void *
+MemoryContextAlloc(MemoryContext context, Size size)
+{
+	return chunk_alloc(context, size, false, false);
+}
+
+void *
+MemoryContextAllocZero(MemoryContext context, Size size)
+{
+	return chunk_alloc(context, size, true, false);
+}
+
+void *
+MemoryContextAllocZeroAligned(MemoryContext context, Size size)
+{
+	return chunk_alloc(context, size, true, false);
+}
+
+void *
+MemoryContextAllocExtended(MemoryContext context, Size size, int flags)
+{
+	return chunk_alloc(context, size, (flags & MCXT_ALLOC_ZERO) != 0, (flags & MCXT_ALLOC_HUGE) != 0);
+}
+
+void *
+MemoryContextAllocHuge(MemoryContext context, Size size)
+{
+	return chunk_alloc(context, size, false, true);
+}
+
+void *
+palloc(Size size)
+{
+	return chunk_alloc(CurrentMemoryContext, size, false, false);
+}
+
+void *
+palloc0(Size size)
+{
+	return chunk_alloc(CurrentMemoryContext, size, true, false);
+}
+
+void *
+palloc_extended(Size size, int flags)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size, flags);
+}
+
+static void *
+chunk_realloc(void *pointer, Size size, bool huge)
+{
+	Chunk	   *old = CHUNK_OF(pointer);
+	ShimContext *owner = old->owner;
+	void	   *fresh = chunk_alloc(&owner->base, size, false, huge);
+
+	memcpy(fresh, pointer, Min(size, old->size));
+	chunk_unlink(old);
+	free(old);
+	return fresh;
+}
+
+void *
+repalloc(void *pointer, Size size)
+{
+	return chunk_realloc(pointer, size, false);
+}
+
+void *
+repalloc_huge(void *pointer, Size size)
+{
+	return chunk_realloc(pointer, size, true);
+}
+
+void
+pfree(void *pointer)
+{
+	Chunk	   *chunk = CHUNK_OF(pointer);
+
+	chunk_unlink(chunk);
+	free(chunk);
+}
+
+char *
+MemoryContextStrdup(MemoryContext context, const char *string)
+{
+	Size		len = strlen(string) + 1;
+	char	   *copy = MemoryContextAlloc(context, len);
+
+	memcpy(copy, string, len);
+	return copy;
+}
+
+char *
+pstrdup(const char *in)
+{
+	return MemoryContextStrdup(CurrentMemoryContext, in);
+}
+
+char *
+pnstrdup(const char *in, Size len)
+{
+	char	   *out;
+
+	len = strnlen(in, len);
+	out = palloc(len + 1);
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* ---------- errors ---------- */
+
+static int	error_level;
+
+bool
+errstart(int elevel, const char *domain)
+{
+	error_level = elevel;
+	return elevel >= ERROR;
+}
+
+bool
+errstart_cold(int elevel, const char *domain)
+{
+	return errstart(elevel, domain);
+}
+
+void
+errfinish(const char *filename, int lineno, const char *funcname)
+{
+	if (error_level >= ERROR)
+	{
+		if (fuzz_error_jmp == NULL)
+		{
+			fprintf(stderr, "ERROR outside a fuzz call at %s:%d\n", filename, lineno);
+			abort();
+		}
+		siglongjmp(*fuzz_error_jmp, 1);
+	}
+}
+
+int
+errcode(int sqlerrcode)
+{
+	return 0;
+}
+
+int
+errmsg(const char *fmt,...)
+{
+	return 0;
+}
+
+int
+errmsg_internal(const char *fmt,...)
+{
+	return 0;
+}
+
+int
+errdetail(const char *fmt,...)
+{
+	return 0;
+}
+
+int
+errdetail_internal(const char *fmt,...)
+{
+	return 0;
+}
+
+int
+errhint(const char *fmt,...)
+{
+	return 0;
+}
+
+void
+ExceptionalCondition(const char *conditionName, const char *errorType,
+					 const char *fileName, int lineNumber)
+{
+	fprintf(stderr, "TRAP: %s(\"%s\", File: \"%s\", Line: %d)\n",
+			errorType, conditionName, fileName, lineNumber);
+	abort();
+}
+
+/* ---------- encodings (a UTF-8 database) ---------- */
+
+int
+GetDatabaseEncoding(void)
+{
+	return PG_UTF8;
+}
+
+bool
+pg_verifymbstr(const char *mbstr, int len, bool noError)
+{
+	if (pg_encoding_verifymbstr(PG_UTF8, mbstr, len) == len)
+		return true;
+	if (!noError)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\"")));
+	return false;
+}
+
+int
+pg_mbstrlen_with_len(const char *mbstr, int limit)
+{
+	int			len = 0;
+
+	while (limit > 0 && *mbstr)
+	{
+		int			l = pg_utf_mblen((const unsigned char *) mbstr);
+
+		limit -= l;
+		mbstr += l;
+		len++;
+	}
+	return len;
+}
+
+int
+pg_database_encoding_max_length(void)
+{
+	return pg_encoding_max_length(PG_UTF8);
+}
+
+int
+pg_mblen_with_len(const char *mbstr, int limit)
+{
+	int			len = pg_utf_mblen((const unsigned char *) mbstr);
+
+	if (len > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\"")));
+	return len;
+}
+
+/* The database's collation is "C" (see str_tolower). */
+bool
+lc_ctype_is_c(Oid collation)
+{
+	return true;
+}
+
+char *
+str_tolower(const char *buff, size_t nbytes, Oid collid)
+{
+	char	   *out = palloc(nbytes + 1);
+
+	for (size_t i = 0; i < nbytes; i++)
+		out[i] = (buff[i] >= 'A' && buff[i] <= 'Z') ? buff[i] + ('a' - 'A') : buff[i];
+	out[nbytes] = '\0';
+	return out;
+}
+
+/* ---------- per-input setup ---------- */
+
+MemoryContext
+fuzz_begin(void)
+{
+	MemoryContext root = AllocSetContextCreate((MemoryContext) NULL, "fuzz input", ALLOCSET_DEFAULT_SIZES);
+
+	TopMemoryContext = root;
+	CurrentMemoryContext = root;
+	return root;
+}
+
+void
+fuzz_end(MemoryContext root)
+{
+	fuzz_error_jmp = NULL;
+	MemoryContextDelete(root);
+	CurrentMemoryContext = NULL;
+	TopMemoryContext = NULL;
+}
