@@ -46,22 +46,13 @@ SELECT * FROM archive.load_topics_jsonl(:'topic_lines');
 SELECT * FROM archive.refresh();
 SQL
 
-passed=0 failed=0
-check() { # check <name> <ok: 0/1> <detail>
-  if (($2)); then
-    passed=$((passed + 1))
-    echo "ok     $1: $3"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
+source test/lib/checks.sh
 
 before=$(value "SELECT post_count FROM archive.topic_pages WHERE topic = 'testing'")
 jobid=$(value "SELECT archive.schedule_refresh('* * * * *')")
 IFS='|' read -r njobs schedule database command < <(value "
   SELECT count(*) OVER (), schedule, database, command FROM cron.job WHERE jobname = 'archive-refresh'")
-check schedule "$([[ $njobs == 1 && $schedule == '* * * * *' && $database == "$db" && $command == *'archive.refresh()'* ]] &&
+check_that schedule "$([[ $njobs == 1 && $schedule == '* * * * *' && $database == "$db" && $command == *'archive.refresh()'* ]] &&
   echo 1 || echo 0)" "job $jobid, $njobs job(s) named archive-refresh in database $database, schedule '$schedule': $command"
 
 # A new public post tagged testing; nobody refreshes but pg_cron.
@@ -76,7 +67,7 @@ while ((SECONDS - inserted <= 90)); do
   sleep 2
 done
 took=$((SECONDS - inserted))
-check page_changes $((after > before)) \
+check_that page_changes $((after > before)) \
   "testing page: $before posts before, $after after; the page changed ${took} s after the insert (limit 90 s)"
 
 # The run log: a succeeded run, and the scheduled refresh was incremental.
@@ -89,14 +80,14 @@ runs=$(value "SELECT string_agg(status || coalesce(' (' || return_message || ')'
 IFS='|' read -r succeeded last_mode pending < <(value "
   SELECT (SELECT count(*) FROM cron.job_run_details WHERE jobid = $jobid AND status = 'succeeded'),
          last_mode, pending_changes FROM archive.refresh_status")
-check run_logged "$([[ $succeeded -ge 1 && $last_mode == incremental ]] && echo 1 || echo 0)" \
+check_that run_logged "$([[ $succeeded -ge 1 && $last_mode == incremental ]] && echo 1 || echo 0)" \
   "runs: $runs; last refresh $last_mode, $pending changes pending"
 
 # Scheduling again replaces the job. A schedule that will not fire during the rest of the suite.
 jobid2=$(value "SELECT archive.schedule_refresh('0 0 1 1 *', '1 day')")
 IFS='|' read -r njobs schedule < <(value "SELECT count(*) OVER (), schedule FROM cron.job WHERE jobname = 'archive-refresh'")
 command=$(value "SELECT command FROM cron.job WHERE jobname = 'archive-refresh'")
-check reschedule "$([[ $jobid2 == "$jobid" && $njobs == 1 && $schedule == '0 0 1 1 *' && $command == *"'1 day'"* ]] &&
+check_that reschedule "$([[ $jobid2 == "$jobid" && $njobs == 1 && $schedule == '0 0 1 1 *' && $command == *"'1 day'"* ]] &&
   echo 1 || echo 0)" "jobid $jobid then $jobid2, $njobs job(s), schedule '$schedule', command: $command"
 
 # Purging: recent runs are kept by default; keep => '0 seconds' deletes every finished run.
@@ -108,14 +99,14 @@ finished=$(value "SELECT count(*) FROM cron.job_run_details WHERE jobid = $jobid
 kept=$(value "SELECT archive.purge_refresh_runs()")
 purged=$(value "SELECT archive.purge_refresh_runs(keep => '0 seconds')")
 left=$(value "SELECT count(*) FROM cron.job_run_details WHERE jobid = $jobid AND end_time IS NOT NULL")
-check purge $((finished >= 1 && kept == 0 && purged == finished && left == 0)) \
+check_that purge $((finished >= 1 && kept == 0 && purged == finished && left == 0)) \
   "$finished finished runs; purge with the default keep deleted $kept, with keep '0 seconds' $purged; $left left"
 
 # Unscheduling: true, then false.
 first=$(value "SELECT archive.unschedule_refresh()")
 second=$(value "SELECT archive.unschedule_refresh()")
 jobs_left=$(value "SELECT count(*) FROM cron.job WHERE jobname = 'archive-refresh'")
-check unschedule "$([[ $first == t && $second == f && $jobs_left == 0 ]] && echo 1 || echo 0)" \
+check_that unschedule "$([[ $first == t && $second == f && $jobs_left == 0 ]] && echo 1 || echo 0)" \
   "first $first, then $second; $jobs_left job(s) left"
 
 in_db -c "DROP EXTENSION archive"

@@ -74,27 +74,8 @@ read -r nposts ntopics < <(in_db -A -t -F ' ' -c \
   "SELECT (SELECT count(*) FROM posts), (SELECT count(DISTINCT topic) FROM topic_posts)")
 echo "go_blog: loaded $nposts posts, $ntopics topics (each tag, and the whole archive)"
 
-passed=0 failed=0
+source test/lib/checks.sh
 
-# Runs a query that returns the rows in error (none when the check passes): check <name> <sql>
-check() {
-  local name=$1 sql=$2 out
-  if ! out=$(in_db -A -F ' | ' -P footer=off -c "$sql" 2>&1); then
-    failed=$((failed + 1))
-    echo "FAILED $name: the query failed:"
-    printf '%s\n' "$out" | head -n 40
-    return
-  fi
-  # -A prints the header line even when there are no rows
-  if (($(printf '%s\n' "$out" | wc -l) <= 1)); then
-    passed=$((passed + 1))
-    echo "ok     $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $name: differing rows (first 40):"
-    printf '%s\n' "$out" | head -n 41
-  fi
-}
 
 # Rows in one query's result and not the other's, labelled: diff_sql <extension sql> <plain sql>
 diff_sql() {
@@ -105,22 +86,22 @@ diff_sql() {
 }
 
 # (1) Tag counts over the whole archive.
-check tag_counts "$(diff_sql \
+check_rows tag_counts "$(diff_sql \
   "SELECT t.term, t.count FROM (SELECT archive.tag_counts_agg(tags) AS s FROM posts) x, archive.terms(x.s) AS t" \
   "SELECT tag, count(*) FROM (SELECT DISTINCT p.id, lower(btrim(u)) AS tag FROM posts p, unnest(p.tags) AS u) d
    WHERE tag <> '' GROUP BY tag")"
-check tag_counts_exact "
+check_rows tag_counts_exact "
   SELECT archive.max_error(s) AS max_error, archive.rows(s) AS rows, (SELECT count(*) FROM posts) AS posts
   FROM (SELECT archive.tag_counts_agg(tags) AS s FROM posts) x
   WHERE archive.max_error(s) <> 0 OR archive.rows(s) <> (SELECT count(*) FROM posts)"
 
 # (2) Spans per topic.
-check span "$(diff_sql \
+check_rows span "$(diff_sql \
   "SELECT topic, archive.posts(s), archive.undated_posts(s), archive.first_published(s), archive.last_published(s)
    FROM (SELECT topic, archive.topic_span(published_at) AS s FROM topic_posts GROUP BY topic) x" \
   "SELECT topic, count(*), count(*) FILTER (WHERE published_at IS NULL), min(published_at), max(published_at)
    FROM topic_posts GROUP BY topic")"
-check span_months "$(diff_sql \
+check_rows span_months "$(diff_sql \
   "SELECT topic, m.month, m.posts
    FROM (SELECT topic, archive.topic_span(published_at) AS s FROM topic_posts GROUP BY topic) x,
         archive.posts_per_month(x.s) AS m" \
@@ -128,7 +109,7 @@ check span_months "$(diff_sql \
    FROM topic_posts WHERE published_at IS NOT NULL GROUP BY 1, 2")"
 
 # (3) Tag adjacency per topic: the top 5 other tags, ties by tag bytes.
-check adjacency "$(diff_sql \
+check_rows adjacency "$(diff_sql \
   "SELECT topic, r.rank, r.term, r.count, r.share
    FROM (SELECT topic, archive.tag_adjacency(tags, 5, ARRAY[topic]) AS a FROM topic_posts GROUP BY topic) x,
         unnest(x.a) WITH ORDINALITY AS r(term, count, share, rank)" \
@@ -143,21 +124,21 @@ check adjacency "$(diff_sql \
    WHERE rank <= 5")"
 
 # (4) Title motifs per topic: a ranking for every topic, counts within the topic's posts.
-check motifs_run "
+check_rows motifs_run "
   SELECT topic, m FROM (SELECT topic, archive.title_motifs(title, 10) AS m FROM topic_posts GROUP BY topic) x
   WHERE m IS NULL
   UNION ALL
   SELECT 'topics ranked: ' || count(*), NULL FROM (SELECT topic, archive.title_motifs(title, 10) AS m
                                                    FROM topic_posts GROUP BY topic) x
   HAVING count(*) <> (SELECT count(DISTINCT topic) FROM topic_posts)"
-check motifs_counts "
+check_rows motifs_counts "
   SELECT x.topic, r.term, r.count, r.share, x.posts
   FROM (SELECT topic, archive.title_motifs(title, 10) AS m, count(*) AS posts FROM topic_posts GROUP BY topic) x,
        unnest(x.m) AS r(term, count, share)
   WHERE r.count < 1 OR r.count > x.posts OR r.share <> r.count::float8 / x.posts"
 
 # (5) Summaries and spans per year, unioned, equal one aggregate over all posts.
-check union_by_year "
+check_rows union_by_year "
   WITH per_year AS (
       SELECT archive.tag_counts_agg(tags) AS t, archive.title_terms_agg(title) AS m,
              archive.topic_span(published_at) AS s
@@ -178,7 +159,7 @@ per_topic="SELECT topic, archive.topic_span(published_at)::text AS span,
                   archive.title_motifs(title, 10)::text AS motifs
            FROM topic_posts GROUP BY topic"
 in_db -c "SET max_parallel_workers_per_gather = 0" -c "CREATE TABLE serial_results AS $per_topic"
-check parallel "
+check_rows parallel "
   SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
   SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
   $(diff_sql "$per_topic" "SELECT * FROM serial_results")"

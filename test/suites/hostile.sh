@@ -63,26 +63,10 @@ started=$(admin -A -t -c "$server_sql")
 
 admin -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
 
-passed=0 failed=0
+source test/lib/checks.sh
+# Each check runs with the Markdown cap raised (pages are large): check <name> <sql>
+check() { check_rows "$1" "$2" -c "SET archive.max_markdown_bytes = '16MB'"; }
 
-# Runs a query that returns the rows in error (none when the check passes): check <name> <sql>
-check() {
-  local name=$1 sql=$2 out
-  if ! out=$(in_db -A -F ' | ' -P footer=off -c "SET archive.max_markdown_bytes = '16MB'" -c "$sql" 2>&1); then
-    failed=$((failed + 1))
-    echo "FAILED $name: the query failed:"
-    printf '%s\n' "$out" | cut -c 1-300 | head -n 40
-    return
-  fi
-  if (($(printf '%s\n' "$out" | wc -l) <= 1)); then
-    passed=$((passed + 1))
-    echo "ok     $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $name: rows in error (first 40):"
-    printf '%s\n' "$out" | cut -c 1-300 | head -n 41
-  fi
-}
 
 # Runs SQL that must succeed (a step, not a check): step <name> <psql args...>
 step() {

@@ -43,26 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
+source test/lib/checks.sh
 
-# Runs a query that returns the rows in error (none when the check passes): check <name> <sql>
-check() {
-  local name=$1 sql=$2 out
-  if ! out=$(in_db -A -F ' | ' -P footer=off -c "$sql" 2>&1); then
-    failed=$((failed + 1))
-    echo "FAILED $name: the query failed:"
-    printf '%s\n' "$out" | cut -c 1-300 | head -n 40
-    return
-  fi
-  if (($(printf '%s\n' "$out" | wc -l) <= 1)); then
-    passed=$((passed + 1))
-    echo "ok     $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $name: rows in error (first 40):"
-    printf '%s\n' "$out" | cut -c 1-300 | head -n 41
-  fi
-}
 
 # Records a check done in bash: verdict <name> <ok?> <message>
 verdict() {
@@ -121,7 +103,7 @@ SQL
 
 # ---------------------------------------------------------------------------------------------
 # Definer rights and search_path settings.
-check no_definer "
+check_rows no_definer "
   SELECT p.oid::regprocedure AS function, 'SECURITY DEFINER' AS problem
   FROM pg_proc AS p WHERE p.pronamespace = 'archive'::regnamespace AND p.prosecdef
   UNION ALL
@@ -204,7 +186,7 @@ echo "privileges: $nfunctions functions of schema archive called with sample arg
 
 # Without USAGE on the schema: everything is refused.
 run -c "SET ROLE $nobody" -c "SELECT priv.call_all('nobody, no schema usage')"
-check nobody_schema "
+check_rows nobody_schema "
   SELECT what, outcome, sqlstate FROM priv.calls
   WHERE who = 'nobody, no schema usage' AND what NOT LIKE '%archive.filler_words%'
     AND coalesce(sqlstate, '') <> '42501'
@@ -216,10 +198,10 @@ check nobody_schema "
 run -c "GRANT USAGE ON SCHEMA archive TO $nobody" \
   -c "DO \$\$ DECLARE v regclass; BEGIN FOR v IN SELECT oid FROM pg_class WHERE relnamespace = 'archive'::regnamespace AND relkind = 'v' LOOP EXECUTE format('GRANT SELECT ON %s TO $nobody', v); END LOOP; END \$\$" \
   -c "SET ROLE $nobody" -c "SELECT priv.call_all('nobody')"
-check nobody_functions "
+check_rows nobody_functions "
   SELECT what, outcome, sqlstate, left(result, 200) AS result FROM priv.calls
   WHERE who = 'nobody' AND what LIKE 'SELECT string_agg%' AND result ~* 'zz(marker|draft|private|turns)|fieldnotes'"
-check nobody_views "
+check_rows nobody_views "
   -- the views over the store and the pages are refused; others (refresh_progress: the backends
   -- refreshing now) show nothing of the pages
   SELECT what, outcome, sqlstate FROM priv.calls
@@ -257,24 +239,24 @@ n_seen=$(in_db -A -t -c "SELECT count(*) || ' of ' || (SELECT count(*) FROM arch
 echo "privileges: the reader's policy shows $n_seen posts"
 
 as_reader() { printf 'SET ROLE %s;\n%s' "$reader" "$1"; }
-check rls_post_source "$(as_reader "
+check_rows rls_post_source "$(as_reader "
   (SELECT key FROM archive.post_source EXCEPT SELECT key FROM priv.reader_posts)
   UNION ALL (SELECT key FROM priv.reader_posts EXCEPT SELECT key FROM archive.post_source)")"
-check rls_public_posts "$(as_reader "
+check_rows rls_public_posts "$(as_reader "
   (SELECT key FROM archive.public_posts
    EXCEPT SELECT r.key FROM priv.reader_posts AS r JOIN archive.post_source AS p USING (key) WHERE p.visibility = 'public')
   UNION ALL
   (SELECT r.key FROM priv.reader_posts AS r JOIN archive.post_source AS p USING (key) WHERE p.visibility = 'public'
    EXCEPT SELECT key FROM archive.public_posts)
   UNION ALL SELECT 'draft shown: ' || key FROM archive.public_posts WHERE key = 'marker-draft'")"
-check rls_topic_catalog "$(as_reader "
+check_rows rls_topic_catalog "$(as_reader "
   SELECT topic FROM archive.topic_catalog WHERE topic NOT IN ('testing', 'databases')
   UNION ALL SELECT 'topics seen: ' || count(*) FROM archive.topic_catalog HAVING count(*) <> 2")"
-check rls_topic_members "$(as_reader "
+check_rows rls_topic_members "$(as_reader "
   (SELECT topic, post_key FROM archive.topic_members EXCEPT SELECT topic, post_key FROM priv.reader_members)
   UNION ALL (SELECT topic, post_key FROM priv.reader_members EXCEPT SELECT topic, post_key FROM archive.topic_members)
   UNION ALL SELECT 'no members seen', NULL WHERE NOT EXISTS (SELECT 1 FROM archive.topic_members)")"
-check rls_topic_pages_needs_grant "
+check_rows rls_topic_pages_needs_grant "
   SET ROLE $reader;
   DO \$\$ BEGIN
       PERFORM * FROM archive.topic_pages;
@@ -292,7 +274,7 @@ GRANT SELECT ON archive.page_records TO $reader;
 ALTER TABLE archive.page_records ENABLE ROW LEVEL SECURITY;
 CREATE POLICY reader_pages ON archive.page_records FOR SELECT TO $reader USING (topic = 'testing');
 SQL
-check rls_topic_pages "$(as_reader "
+check_rows rls_topic_pages "$(as_reader "
   SELECT topic FROM archive.topic_pages WHERE topic <> 'testing'
   UNION ALL SELECT 'pages seen: ' || count(*) FROM archive.topic_pages HAVING count(*) <> 1
   UNION ALL SELECT 'topic_markdown(databases) shown' WHERE archive.topic_markdown('databases') IS NOT NULL
@@ -313,10 +295,10 @@ hidden_check() {
             HAVING sum(archive.rows(tags)) <> (SELECT count(*) FROM archive.posts WHERE visibility = 'public')" \
     "$markers" "$markers" "$markers"
 }
-check drafts "$(hidden_check 'zz(draft|private)')"
-check public_marker_shown "SELECT 'public marker post missing' WHERE NOT EXISTS (SELECT 1 FROM archive.page_records WHERE markdown LIKE '%Zzturns draft later%')"
+check_rows drafts "$(hidden_check 'zz(draft|private)')"
+check_rows public_marker_shown "SELECT 'public marker post missing' WHERE NOT EXISTS (SELECT 1 FROM archive.page_records WHERE markdown LIKE '%Zzturns draft later%')"
 run -c "UPDATE archive.posts SET visibility = 'draft' WHERE key = 'marker-turns-draft'" -c "SELECT * FROM archive.refresh()"
-check turned_draft "$(hidden_check 'zz(draft|private|turns)')"
+check_rows turned_draft "$(hidden_check 'zz(draft|private|turns)')"
 
 # ---------------------------------------------------------------------------------------------
 # search_path attacks: shadows in public, each recording its run.

@@ -59,16 +59,7 @@ SQL
 nposts=$(in_db -A -t -c "SELECT count(*) FROM archive.posts")
 echo "progress: Go blog loaded, $nposts posts"
 
-passed=0 failed=0
-check() { # check <name> <ok: 0/1> <detail>
-  if (($2)); then
-    passed=$((passed + 1))
-    echo "ok     $1: $3"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
+source test/lib/checks.sh
 
 # Polls archive.refresh_progress for <seconds>, printing each distinct
 # "pid|operation|step|steps|phase|wait_event_type" it sees: poll <seconds>
@@ -127,10 +118,10 @@ sed 's/^/    /' "$work/seen"
 echo "progress: the refreshing session printed:"
 sed 's/^/    /' "$work/refresh.out" "$work/refresh.err"
 
-check waiting_seen "$([[ -n $refresher_pid ]] && grep -q "^$refresher_pid|refresh|1|5|waiting for a running refresh|Lock$" "$work/seen" && echo 1 || echo 0)" \
+check_that waiting_seen "$([[ -n $refresher_pid ]] && grep -q "^$refresher_pid|refresh|1|5|waiting for a running refresh|Lock$" "$work/seen" && echo 1 || echo 0)" \
   "the waiting refresh was seen at step 1/5 waiting on a Lock"
 later=$(awk -F'|' -v pid="$refresher_pid" '$1 == pid && $3 >= 2 && $5 != "" { n++ } END { print n + 0 }' "$work/seen")
-check phase_seen "$((later > 0))" "$later later phases of that refresh were seen ($(awk -F'|' -v pid="$refresher_pid" '$1 == pid && $3 >= 2 { printf "%s%s/%s %s", sep, $3, $4, $5; sep = "; " }' "$work/seen"))"
+check_that phase_seen "$((later > 0))" "$later later phases of that refresh were seen ($(awk -F'|' -v pid="$refresher_pid" '$1 == pid && $3 >= 2 { printf "%s%s/%s %s", sep, $3, $4, $5; sep = "; " }' "$work/seen"))"
 notices=0
 for phase in "reading changes" "summarising [0-9]+ topics" "summarising the archive by month" \
   "assembling [0-9]+ pages" "done, [0-9]+ pages rewritten from $nposts posts"; do
@@ -138,15 +129,15 @@ for phase in "reading changes" "summarising [0-9]+ topics" "summarising the arch
     notices=$((notices + 1))
   fi
 done
-check notices "$((notices == 5))" "$notices of 5 phase notices, each past 1 s"
-check name_restored "$(grep -qx 'progress-check' "$work/refresh.out" && echo 1 || echo 0)" \
+check_that notices "$((notices == 5))" "$notices of 5 phase notices, each past 1 s"
+check_that name_restored "$(grep -qx 'progress-check' "$work/refresh.out" && echo 1 || echo 0)" \
   "application_name after the refresh: $(tail -n 1 "$work/refresh.out")"
 stale=$(grep -c '|Timeout$' "$work/seen" || true)
-check name_restored_in_transaction \
+check_that name_restored_in_transaction \
   "$( ((stale == 0)) && grep -qx 'progress-holder' "$work/holder.out" && echo 1 || echo 0)" \
   "inside the holder's transaction, after its refresh: application_name $(sed -n 2p "$work/holder.out"), $stale sightings of it as a refresh while it slept"
 out=$(in_db -A -t -c "SELECT mode FROM archive.refresh(full => true)" 2>&1)
-check quiet_default "$([[ $out == full ]] && echo 1 || echo 0)" "a short refresh under the default printed: $out"
+check_that quiet_default "$([[ $out == full ]] && echo 1 || echo 0)" "a short refresh under the default printed: $out"
 
 # --- load --------------------------------------------------------------------------------------
 in_db -o /dev/null -c "BEGIN" -c "LOCK archive.posts IN SHARE MODE" -c "SELECT pg_sleep(1.5)" \
@@ -168,13 +159,13 @@ echo "progress: during the load the poller saw:"
 sed 's/^/    /' "$work/seen_load"
 echo "progress: the loading session printed:"
 sed 's/^/    /' "$work/load.out" "$work/load.err"
-check load_seen "$(grep -Eq "^[0-9]+\|load\|1\|1\|parsing and storing $nposts lines\|Lock$" "$work/seen_load" && echo 1 || echo 0)" \
+check_that load_seen "$(grep -Eq "^[0-9]+\|load\|1\|1\|parsing and storing $nposts lines\|Lock$" "$work/seen_load" && echo 1 || echo 0)" \
   "the load was seen at 1/1 \"parsing and storing $nposts lines\", waiting on a Lock"
-check load_notice "$(grep -Eq '^NOTICE:  archive load, [0-9]+\.[0-9] s: done, 0 rejected lines$' "$work/load.err" && echo 1 || echo 0)" \
+check_that load_notice "$(grep -Eq '^NOTICE:  archive load, [0-9]+\.[0-9] s: done, 0 rejected lines$' "$work/load.err" && echo 1 || echo 0)" \
   "the caller got the load's done notice"
 
 left=$(in_db -A -t -c "SELECT count(*) FROM archive.refresh_progress")
-check empty_after "$((left == 0))" "$left rows in archive.refresh_progress once everything finished"
+check_that empty_after "$((left == 0))" "$left rows in archive.refresh_progress once everything finished"
 
 echo "SUITE-COUNT: $passed $failed"
 ((failed == 0))

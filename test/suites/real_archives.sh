@@ -55,27 +55,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
+source test/lib/checks.sh
 
-# Runs a query that returns the rows in error (none when the check passes): check <name> <sql>
-check() {
-  local name="$archive: $1" sql=$2 out
-  if ! out=$(in_db -A -F ' | ' -P footer=off -c "SET archive.max_markdown_bytes = '16MB'" -c "$sql" 2>&1); then
-    failed=$((failed + 1))
-    echo "FAILED $name: the query failed:"
-    printf '%s\n' "$out" | head -n 40
-    return
-  fi
-  # -A prints the header line even when there are no rows
-  if (($(printf '%s\n' "$out" | wc -l) <= 1)); then
-    passed=$((passed + 1))
-    echo "ok     $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $name: rows in error (first 40):"
-    printf '%s\n' "$out" | head -n 41
-  fi
-}
+# Each check runs with the Markdown cap raised, named after the archive: check <name> <sql>
+check() { check_rows "$archive: $1" "$2" -c "SET archive.max_markdown_bytes = '16MB'"; }
 
 for archive in "${archives[@]}"; do
   file=$(realpath "$ARCHIVE_DATA_DIR/$archive.jsonl")

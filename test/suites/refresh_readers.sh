@@ -58,16 +58,7 @@ SQL
 ntopics=$(in_db -A -t -c "SELECT count(*) FROM archive.page_records")
 echo "refresh_readers: Go blog loaded, $ntopics pages"
 
-passed=0 failed=0
-check() { # check <name> <ok: 0/1> <detail>
-  if (($2)); then
-    passed=$((passed + 1))
-    echo "ok     $1: $3"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
+source test/lib/checks.sh
 
 # Writers: update 1 to 3 random posts (title, and now and then tags), then refresh; until the end.
 writers() {
@@ -153,14 +144,14 @@ processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\
 failed_txn=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.out")
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.out" | head -n 1)
 aborted=$(grep -c 'aborted' "$work/pgbench.out" || true)
-check pgbench $((pgbench_rc == 0 && ${processed:-0} > 0 && ${failed_txn:-1} == 0 && aborted == 0)) \
+check_that pgbench $((pgbench_rc == 0 && ${processed:-0} > 0 && ${failed_txn:-1} == 0 && aborted == 0)) \
   "exit $pgbench_rc, ${processed:-?} transactions, ${failed_txn:-?} failed, $aborted aborted, tps ${tps:-?}"
 if ((aborted > 0)); then grep -m 5 'aborted\|ERROR' "$work/pgbench.out" || true; fi
 
 # (2) readers never waited: latency max (per-transaction log, microseconds) under half a hold.
 read -r lat_n lat_avg lat_max < <(cat "$work"/txn.* 2>/dev/null |
   awk '{ n++; s += $3; if ($3 > m) m = $3 } END { printf "%d %.2f %.2f\n", n, n ? s / n / 1000 : 0, m / 1000 }')
-check readers_not_blocked "$(awk -v m="$lat_max" -v n="$lat_n" 'BEGIN { print (n > 0 && m < 1500) }')" \
+check_that readers_not_blocked "$(awk -v m="$lat_max" -v n="$lat_n" 'BEGIN { print (n > 0 && m < 1500) }')" \
   "$lat_n reads, latency avg $lat_avg ms, max $lat_max ms (a held refresh lasts ${hold}000+ ms)"
 
 # (3) no AccessExclusiveLock on archive relations, no reader waiting, while a refresh held.
@@ -170,7 +161,7 @@ while read -r name _ sleeping exclusive waiting modes; do
   locks_detail+="$name: holding=$sleeping AccessExclusiveLock=$exclusive readers_waiting=$waiting page_records=$modes; "
 done < <(grep ' locks ' "$work/holds")
 (($(grep -c ' locks ' "$work/holds") == 2)) || locks_ok=0
-check no_exclusive_locks "$locks_ok" "$locks_detail"
+check_that no_exclusive_locks "$locks_ok" "$locks_detail"
 
 # (4) refresh_wait = off while another refresh holds the lock: skipped, at once.
 skip_ok=1 skip_detail=
@@ -180,7 +171,7 @@ while IFS='|' read -r head server_ms mode; do
   skip_detail+="$name: '$mode' after $server_ms ms in the server, $ms ms with psql; "
 done < <(grep ' skip ' "$work/holds")
 (($(grep -c ' skip ' "$work/holds") == 2)) || skip_ok=0
-check skipped_at_once "$skip_ok" "$skip_detail"
+check_that skipped_at_once "$skip_ok" "$skip_detail"
 
 # (5) every refresh succeeded: the writers' and the holders'.
 nref=$(grep -c '^refresh ' "$work/writers" || true)
@@ -192,7 +183,7 @@ holders_ok=1
 for h in holder_incremental holder_full; do
   grep -qx 'incremental\|full' "$work/$h" || { holders_ok=0; echo "  $h: $(tr '\n' ' ' <"$work/$h")"; }
 done
-check refreshes_succeeded $((nref > 0 && nerr == 0 && ninc + nfull == nref && holders_ok)) \
+check_that refreshes_succeeded $((nref > 0 && nerr == 0 && ninc + nfull == nref && holders_ok)) \
   "writers: $nref refreshes ($ninc incremental, $nfull full), $nerr errors, avg $avg_ms ms, max $max_ms ms; holders: $(cat "$work/holder_incremental" "$work/holder_full" | tr '\n' ' ')"
 
 # (6) after it all, one more incremental refresh leaves exactly the pages a full recompute gives.
@@ -204,7 +195,7 @@ out=$(in_db -A -t -F ' ' \
                             UNION SELECT topic FROM (SELECT topic, record, markdown, html FROM archive.page_records EXCEPT TABLE inc_pages) b) d" \
   -c "SELECT count(*) FROM archive.changes" 2>&1) || true
 read -r mode rewrote ndiff pending <<<"$(tr '\n' ' ' <<<"$out")"
-check final_pages_equal_full "$([[ $mode == incremental && $rewrote == 0 && $ndiff == 0 && $pending == 0 ]] && echo 1 || echo 0)" \
+check_that final_pages_equal_full "$([[ $mode == incremental && $rewrote == 0 && $ndiff == 0 && $pending == 0 ]] && echo 1 || echo 0)" \
   "last refresh $mode, full recompute rewrote $rewrote pages, $ndiff differ, $pending changes pending"
 
 echo "SUITE-COUNT: $passed $failed"

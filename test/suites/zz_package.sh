@@ -28,16 +28,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 : "${PG_CONFIG:=$ARCHIVE_PG_BIN/pg_config}"
 source test/lib/setup.sh
 
-passed=0 failed=0
-check() { # check <name> <ok: 0/1> <detail>
-  if (($2)); then
-    passed=$((passed + 1))
-    echo "ok     $1: $3"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
+source test/lib/checks.sh
 finish() {
   echo "SUITE-COUNT: $passed $failed"
   exit $((failed > 0))
@@ -45,11 +36,11 @@ finish() {
 
 if ((EUID != 0)); then
   echo "zz_package: building and installing the package needs root" >&2
-  check root 0 "not root"
+  check_that root 0 "not root"
   finish
 fi
 if ! install_packages dpkg-dev debhelper fakeroot postgresql-server-dev-all; then
-  check tools 0 "could not install dpkg-dev, debhelper, fakeroot, postgresql-server-dev-all"
+  check_that tools 0 "could not install dpkg-dev, debhelper, fakeroot, postgresql-server-dev-all"
   finish
 fi
 
@@ -74,13 +65,13 @@ rc=0
 deb=$work/${package}_${version}_$(dpkg --print-architecture).deb
 if ((rc != 0)) || [[ ! -f $deb ]]; then
   tail -n 40 "$work/build.log"
-  check build 0 "dpkg-buildpackage exited with $rc; no $(basename "$deb")"
+  check_that build 0 "dpkg-buildpackage exited with $rc; no $(basename "$deb")"
   finish
 fi
-check build 1 "$(basename "$deb") ($(du -k "$deb" | cut -f1) kB)"
+check_that build 1 "$(basename "$deb") ($(du -k "$deb" | cut -f1) kB)"
 
 depends=$(dpkg-deb -f "$deb" Depends)
-check control "$([[ $(dpkg-deb -f "$deb" Package) == "$package" && $depends == *libcmark0.30.2* &&
+check_that control "$([[ $(dpkg-deb -f "$deb" Package) == "$package" && $depends == *libcmark0.30.2* &&
   $depends == *postgresql-15* ]] && echo 1 || echo 0)" "Depends: $depends"
 
 # --- install -----------------------------------------------------------------------------------
@@ -92,7 +83,7 @@ for _ in $(seq 30); do
   sleep 2
 done
 status=$(dpkg-query -W -f '${Status} ${Version}' "$package" 2>/dev/null || true)
-check install "$([[ $status == "install ok installed $version" ]] && echo 1 || echo 0)" "dpkg -i: $status"
+check_that install "$([[ $status == "install ok installed $version" ]] && echo 1 || echo 0)" "dpkg -i: $status"
 [[ $status == "install ok installed $version" ]] || { printf '%s\n' "$out" | tail -n 20; finish; }
 
 listed=$(dpkg -L "$package")
@@ -101,10 +92,10 @@ for file in /usr/lib/postgresql/15/lib/archive.so /usr/share/postgresql/15/exten
   "/usr/share/postgresql/15/extension/archive--$extversion.sql"; do
   grep -qx -- "$file" <<<"$listed" || missing+=" $file"
 done
-check files "$([[ -z $missing ]] && echo 1 || echo 0)" \
+check_that files "$([[ -z $missing ]] && echo 1 || echo 0)" \
   "dpkg -L $package: $(wc -l <<<"$listed") paths${missing:+, missing:$missing}"
 out=$(dpkg --verify "$package" 2>&1) && rc=0 || rc=$?
-check verify "$([[ $rc == 0 && -z $out ]] && echo 1 || echo 0)" "dpkg --verify: ${out:-the installed files match the package}"
+check_that verify "$([[ $rc == 0 && -z $out ]] && echo 1 || echo 0)" "dpkg --verify: ${out:-the installed files match the package}"
 
 # --- the regression suite against the installed package ----------------------------------------
 # From the built copy (sql/ and expected/, no build products left): make installcheck only runs
@@ -116,7 +107,7 @@ read -r rp rf < <(awk '/^(test |     )?[^ ]+ +\.\.\. (ok|FAILED|failed)/ {
     if (/\.\.\. (ok|failed \(ignored\))/) p++; else f++ } END { print p + 0, f + 0 }' "$work/installcheck.out")
 passed=$((passed + rp)) failed=$((failed + rf))
 if ((rc != 0 && rf == 0)); then
-  check installcheck 0 "make installcheck exited with $rc"
+  check_that installcheck 0 "make installcheck exited with $rc"
 fi
 if ((rf > 0)) && [[ -f $src/regression.diffs ]]; then head -n 200 "$src/regression.diffs"; fi
 echo "zz_package: pg_regress against the installed package: $rp passed, $rf failed"
