@@ -990,24 +990,21 @@ SELECT topic, name, post_count, first_published, last_published,
 FROM archive.page_records;
 COMMENT ON VIEW archive.topic_pages IS
     'One row per topic: every figure, the scores behind each list, the generated prose, the reading path and the references';
-COMMENT ON COLUMN archive.topic_pages.topic IS 'Slug of the topic';
-COMMENT ON COLUMN archive.topic_pages.name IS 'Display name of the topic';
-COMMENT ON COLUMN archive.topic_pages.post_count IS 'Public posts of the topic';
-COMMENT ON COLUMN archive.topic_pages.first_published IS 'Earliest publication among them; NULL when none is dated';
-COMMENT ON COLUMN archive.topic_pages.last_published IS 'Latest publication among them; NULL when none is dated';
-COMMENT ON COLUMN archive.topic_pages.adjacent_tags IS 'Adjacent threads: the tags ranked by posts * ln(lift), strongest first (at most 5)';
-COMMENT ON COLUMN archive.topic_pages.adjacent_scores IS 'Each adjacent tag with its count, share, lift, strength and page url (jsonb array)';
-COMMENT ON COLUMN archive.topic_pages.title_motifs IS 'Words that recur in at least two titles of the topic, strongest first (at most 6)';
-COMMENT ON COLUMN archive.topic_pages.motif_scores IS 'Each title motif with its count and share (jsonb array)';
-COMMENT ON COLUMN archive.topic_pages.early_motifs IS 'Motifs that set the older half of the topic''s dated posts apart';
-COMMENT ON COLUMN archive.topic_pages.recent_motifs IS 'Motifs that set the newer half of the topic''s dated posts apart';
-COMMENT ON COLUMN archive.topic_pages.reading_path IS 'The newest, the most central and the oldest post, each with title, url and why (jsonb array)';
-COMMENT ON COLUMN archive.topic_pages."references" IS 'Every post of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array)';
-COMMENT ON COLUMN archive.topic_pages.definition IS 'Generated opening paragraph of the page';
-COMMENT ON COLUMN archive.topic_pages.claims IS 'Generated sentences about the topic, after the through-line';
-COMMENT ON COLUMN archive.topic_pages.advice IS 'Advice as the page lists it: the topic''s own, then generated';
-COMMENT ON COLUMN archive.topic_pages.pitfalls IS 'Pitfalls as the page lists them: the topic''s own, then generated';
-COMMENT ON COLUMN archive.topic_pages.refreshed_at IS 'Start of the refresh that wrote the page';
+-- The view's columns mean what the table's columns of the same names mean.
+DO $$
+DECLARE
+    col record;
+BEGIN
+    FOR col IN SELECT t.attname, pg_catalog.col_description(t.attrelid, t.attnum) AS description
+               FROM pg_catalog.pg_attribute AS t
+               JOIN pg_catalog.pg_attribute AS v
+                 ON v.attrelid = 'archive.topic_pages'::regclass AND v.attname = t.attname
+               WHERE t.attrelid = 'archive.page_records'::regclass AND t.attnum > 0 AND NOT t.attisdropped
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN archive.topic_pages.%I IS %L', col.attname, col.description);
+    END LOOP;
+END
+$$;
 COMMENT ON COLUMN archive.topic_pages.refreshed_through_change IS 'Last change of archive.changes the page reflects';
 
 -- ---------------------------------------------------------------------------
