@@ -678,40 +678,18 @@ COMMENT ON COLUMN archive.topic_members.post_key IS 'Key of a public post that b
 CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.termcounts,
                                     whole archive.termcounts, k integer)
     RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-        -- The k motifs that set one half of a topic's posts (older or newer) apart:
-        -- stems of at least two titles of this half, and of more titles in this
-        -- half than in the other, ranked by that difference, then by titles in
-        -- the whole topic, then by the word; each stem shown as its most frequent
-        -- word (ties: the word first in byte order), as archive.top_terms shows it.
-        WITH half_stems AS (
-            SELECT t.stem, sum(t.count) AS count,
-                   (array_agg(t.term ORDER BY t.count DESC, t.term COLLATE "C"))[1] AS term
-            FROM archive.terms(half) AS t
-            GROUP BY t.stem
-        ),
-        other_stems AS (
-            SELECT t.stem, sum(t.count) AS count FROM archive.terms(other_half) AS t GROUP BY t.stem
-        ),
-        whole_stems AS (
-            SELECT t.stem, sum(t.count) AS count FROM archive.terms(whole) AS t GROUP BY t.stem
-        )
-        SELECT jsonb_agg(jsonb_build_object('term', c.term, 'count', c.count,
-                                            'share', c.count::float8 / archive.rows(half))
-                         ORDER BY c.lead DESC, c.whole_count DESC, c.term COLLATE "C")
-        FROM (SELECT h.term, h.count, h.count - coalesce(o.count, 0) AS lead,
-                     coalesce(w.count, 0) AS whole_count
-              FROM half_stems AS h
-              LEFT JOIN other_stems AS o ON o.stem = h.stem
-              LEFT JOIN whole_stems AS w ON w.stem = h.stem
-              WHERE h.count >= 2 AND h.count > coalesce(o.count, 0)
-              ORDER BY lead DESC, whole_count DESC, h.term COLLATE "C"
-              LIMIT k) AS c
-    $$;
+    AS 'MODULE_PATHNAME', 'archive_half_motifs'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
     'The k title motifs that set one half of a topic''s posts apart from the other half, strongest first';
+
+CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
+                                                skip_first boolean DEFAULT false, skip_last boolean DEFAULT false,
+                                                OUT n integer, OUT shared integer)
+    AS 'MODULE_PATHNAME', 'archive_reference_with_most_tags'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.reference_with_most_tags(jsonb, text[], boolean, boolean) IS
+    'Of a jsonb array of posts (each with a tags array), the first that carries most of the given tags (1-based) and how many; NULLs when none carries any. skip_first and skip_last leave out the first and last post';
 
 CREATE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -741,7 +719,7 @@ COMMENT ON COLUMN archive.topic_months.posts IS 'Public posts of the topic in th
 COMMENT ON COLUMN archive.topic_months.span IS 'Span of those posts';
 COMMENT ON COLUMN archive.topic_months.tags IS 'Tag summary of those posts';
 COMMENT ON COLUMN archive.topic_months.titles IS 'Title word summary of those posts';
-COMMENT ON COLUMN archive.topic_months.refs IS 'Those posts as references (key, title, url, summary, tags, published_at), newest first';
+COMMENT ON COLUMN archive.topic_months.refs IS 'Those posts as references (key, title, url, summary, tags, published_at), newest first; archive.topic_references reads them';
 
 CREATE TABLE archive.archive_months (
     month date PRIMARY KEY,
@@ -803,38 +781,48 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
     -- The older half of a topic is the months that begin before half its dated
-    -- posts; undated posts are in neither half.
+    -- posts; undated posts are in neither half.  A month's references are listed
+    -- when fewer than archive.page_references posts are newer (undated ones last).
     months AS MATERIALIZED (
         SELECT tm.*,
                coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
                             OVER (PARTITION BY tm.topic ORDER BY tm.month
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
-               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts
+               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts,
+               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month DESC
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer,
+               max(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS newest_month,
+               min(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS oldest_month
         FROM archive.topic_months AS tm
         JOIN catalog AS c ON c.topic = tm.topic
     ),
-    figures AS (
+    -- Each month's titles are read once: into the older half, the newer half or
+    -- the undated posts; the whole topic is the union of those three.
+    halves AS (
         SELECT m.topic,
                archive.span_union_agg(m.span) AS span,
                archive.termcounts_union_agg(m.tags) AS tag_summary,
-               archive.termcounts_union_agg(m.titles) AS motif_summary,
                archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month = '-infinity') AS undated_summary
         FROM months AS m
         GROUP BY m.topic
     ),
-    -- Every reference of a topic, numbered newest first (undated ones last).
-    ref_rows AS MATERIALIZED (
-        SELECT m.topic, e.ref,
-               row_number() OVER (PARTITION BY m.topic ORDER BY m.month DESC, e.n) AS n
-        FROM months AS m
-        CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+    figures AS (
+        SELECT h.*,
+               (SELECT archive.termcounts_union_agg(p.summary)
+                FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
+        FROM halves AS h
     ),
+    -- The references a page lists: the newest archive.page_references posts,
+    -- numbered newest first (undated ones last).
     refs AS (
-        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs,
-               min(r.n) FILTER (WHERE r.ref ->> 'published_at' IS NOT NULL) AS newest,
-               max(r.n) FILTER (WHERE r.ref ->> 'published_at' IS NOT NULL) AS oldest
-        FROM ref_rows AS r
+        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs
+        FROM (SELECT m.topic, e.ref, m.posts_newer + e.n AS n
+              FROM months AS m
+              CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+              WHERE m.posts_newer < (archive.settings() ->> 'page_references')::integer) AS r
+        WHERE r.n <= (archive.settings() ->> 'page_references')::integer
         GROUP BY r.topic
     ),
     whole AS MATERIALIZED (
@@ -873,36 +861,42 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     -- Reading path: the newest post, the most central one (carrying most of the
     -- three strongest adjacent tags, newest first on ties), and the oldest.
-    -- Newest and oldest are dated posts; an undated post can only be the central one.
+    -- Newest and oldest are the first post of the newest month and the last of
+    -- the oldest (dated months only); an undated post can only be the central one.
+    ends AS (
+        SELECT m.topic, 'newest' AS role, m.month, 1::bigint AS n, m.refs -> 0 AS ref
+        FROM months AS m WHERE m.month = m.newest_month
+        UNION ALL
+        SELECT m.topic, 'oldest', m.month, m.posts::bigint, m.refs -> -1
+        FROM months AS m WHERE m.month = m.oldest_month AND (m.month, m.posts) <> (m.newest_month, 1)
+    ),
     strongest AS (
-        SELECT a.topic, x.tag, x.rank
+        SELECT a.topic, ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))) AS tags
         FROM adjacent AS a
-        CROSS JOIN LATERAL jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))
-             WITH ORDINALITY AS x(tag, rank)
     ),
     central AS (
-        SELECT DISTINCT ON (s.topic) s.topic, s.n, s.shared
-        FROM (SELECT r.topic, r.n, array_agg(st.tag ORDER BY st.rank) AS shared
-              FROM ref_rows AS r
-              JOIN strongest AS st ON st.topic = r.topic AND r.ref -> 'tags' ? st.tag
-              GROUP BY r.topic, r.n) AS s
-        JOIN refs AS e ON e.topic = s.topic
-        WHERE s.n IS DISTINCT FROM e.newest AND s.n IS DISTINCT FROM e.oldest
-        ORDER BY s.topic, cardinality(s.shared) DESC, s.n
+        SELECT DISTINCT ON (m.topic) m.topic, m.refs -> (b.n - 1) AS ref, st.tags
+        FROM months AS m
+        JOIN strongest AS st ON st.topic = m.topic
+        CROSS JOIN LATERAL archive.reference_with_most_tags(m.refs, st.tags, m.month = m.newest_month,
+                                                            m.month = m.oldest_month) AS b
+        WHERE b.n IS NOT NULL
+        ORDER BY m.topic, b.shared DESC, m.month DESC, b.n
     ),
     path AS (
-        SELECT e.topic,
-               jsonb_agg(jsonb_build_object('role', c.role, 'title', r.ref -> 'title', 'url', r.ref -> 'url',
-                                            'published_at', r.ref -> 'published_at',
-                                            'shared_tags', to_jsonb(c.shared))
-                         ORDER BY c.ord) AS steps
-        FROM refs AS e
-        LEFT JOIN central AS ce ON ce.topic = e.topic
-        CROSS JOIN LATERAL (VALUES (1, 'newest', e.newest, '{}'::text[]),
-                                   (2, 'central', ce.n, ce.shared),
-                                   (3, 'oldest', nullif(e.oldest, e.newest), '{}'::text[])) AS c(ord, role, n, shared)
-        JOIN ref_rows AS r ON r.topic = e.topic AND r.n = c.n
-        GROUP BY e.topic
+        SELECT p.topic,
+               jsonb_agg(jsonb_build_object('role', p.role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
+                                            'published_at', p.ref -> 'published_at',
+                                            'shared_tags', to_jsonb(p.shared))
+                         ORDER BY p.ord) AS steps
+        FROM (SELECT d.topic, CASE d.role WHEN 'newest' THEN 1 ELSE 3 END AS ord, d.role, d.ref, '{}'::text[] AS shared
+              FROM ends AS d
+              UNION ALL
+              SELECT ce.topic, 2, 'central', ce.ref,
+                     ARRAY(SELECT t.tag FROM unnest(ce.tags) WITH ORDINALITY AS t(tag, rank)
+                           WHERE ce.ref -> 'tags' ? t.tag ORDER BY t.rank)
+              FROM central AS ce) AS p
+        GROUP BY p.topic
     )
     SELECT c.topic, f.span,
            jsonb_build_object(
@@ -954,7 +948,7 @@ CREATE TABLE archive.page_records (
     html text NOT NULL,
     refreshed_at timestamptz NOT NULL,
     change_id bigint NOT NULL,
-    CHECK (post_count = jsonb_array_length("references"))
+    CHECK (jsonb_array_length("references") <= post_count)
 );
 COMMENT ON TABLE archive.page_records IS
     'The stored topic pages, one row per topic, replaced by archive.refresh(); read them through archive.topic_pages';
@@ -971,7 +965,7 @@ COMMENT ON COLUMN archive.page_records.motif_scores IS 'Each title motif with it
 COMMENT ON COLUMN archive.page_records.early_motifs IS 'Motifs that set the older half of the topic''s dated posts apart';
 COMMENT ON COLUMN archive.page_records.recent_motifs IS 'Motifs that set the newer half of the topic''s dated posts apart';
 COMMENT ON COLUMN archive.page_records.reading_path IS 'The newest, the most central and the oldest post, each with title, url and why (jsonb array)';
-COMMENT ON COLUMN archive.page_records."references" IS 'Every post of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array)';
+COMMENT ON COLUMN archive.page_records."references" IS 'The newest archive.page_references posts of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array); archive.topic_references lists them all';
 COMMENT ON COLUMN archive.page_records.definition IS 'Generated opening paragraph of the page';
 COMMENT ON COLUMN archive.page_records.claims IS 'Generated sentences about the topic, after the through-line';
 COMMENT ON COLUMN archive.page_records.advice IS 'Advice as the page lists it: the topic''s own, then generated';
@@ -1006,6 +1000,30 @@ BEGIN
 END
 $$;
 COMMENT ON COLUMN archive.topic_pages.refreshed_through_change IS 'Last change of archive.changes the page reflects';
+
+CREATE FUNCTION archive.topic_references(topic text, "offset" bigint DEFAULT 0, "limit" integer DEFAULT 100)
+    RETURNS TABLE (n bigint, key text, title text, url text, summary text, tags text[], published_at timestamptz)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- The topic's posts as of the last refresh, numbered newest first (undated
+    -- ones last, as on the page), from number "offset" + 1 on, at most "limit" of
+    -- them; only the months that hold them are read.
+    SELECT m.posts_newer + e.n, e.ref ->> 'key', e.ref ->> 'title', e.ref ->> 'url', e.ref ->> 'summary',
+           ARRAY(SELECT jsonb_array_elements_text(e.ref -> 'tags')),
+           (e.ref ->> 'published_at')::timestamptz
+    FROM (SELECT tm.month, tm.posts, tm.refs,
+                 coalesce(sum(tm.posts) OVER (ORDER BY tm.month DESC
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer
+          FROM archive.topic_months AS tm
+          WHERE tm.topic = $1) AS m
+    CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+    WHERE m.posts_newer < greatest($2, 0) + greatest($3, 0) AND m.posts_newer + m.posts > greatest($2, 0)
+      AND m.posts_newer + e.n > greatest($2, 0) AND m.posts_newer + e.n <= greatest($2, 0) + greatest($3, 0)
+    ORDER BY m.month DESC, e.n
+    $$;
+COMMENT ON FUNCTION archive.topic_references(text, bigint, integer) IS
+    'A topic''s posts as of the last refresh, newest first, undated last: "limit" of them after the first "offset"; pages list only the newest archive.page_references';
 
 -- ---------------------------------------------------------------------------
 -- Freshness: the change log, incremental and atomic refresh, scheduling
@@ -1163,6 +1181,8 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         dirty_months date[];
         catalog_tags jsonb;
         catalog_changed boolean;
+        old_archive_tags jsonb;
+        archive_tags_changed boolean := false;
         affected text[];
         posts_summarized bigint := 0;
         recomputed integer;
@@ -1262,13 +1282,18 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
             END IF;
             IF dirty_months IS NOT NULL THEN
+                old_archive_tags := (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
                 DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
                 INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(dirty_months);
+                archive_tags_changed := old_archive_tags IS DISTINCT FROM
+                    (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
             END IF;
-            -- lift depends on the whole archive, and with archive.topic_url set an adjacent
-            -- thread links to the topic that carries its tag: when either changed, every page
-            -- is reassembled
-            affected := CASE WHEN dirty_months IS NOT NULL
+            -- lift depends on the whole archive's tags, and with archive.topic_url set an
+            -- adjacent thread links to the topic that carries its tag: when either changed,
+            -- every page is reassembled (changed titles alone touch only their topics)
+            affected := CASE WHEN archive_tags_changed
                                OR (catalog_changed AND current_setting('archive.topic_url', true) <> '')
                              THEN NULL
                              ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;

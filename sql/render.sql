@@ -76,7 +76,10 @@ SELECT archive.markdown_to_html('*still works*');
 --   same-month:   "spans 3 posts, all from Mar 2021"; no tags, no motifs, no editorial text: no
 --                 claims (fallback paragraph).
 --   partly-dated: "spans 2 posts, the dated ones from May 2022"; "journal appears on both of
---                 its posts"; only one dated post to start with.
+--                 its posts"; only one dated post to start with (the reading path's newest).
+--   listed:       250 posts, only the 2 newest listed: "spans 250 posts from Jan 2001 to Jan
+--                 2024"; start with the newest, then the oldest (from the reading path, not the
+--                 references); "The 2 newest of 250 posts are listed."
 --   undated:      "spans 3 posts, none of them dated, and leans into slow thinking"; motifs but
 --                 no tags; no year in the pitfalls (fallback); no newest or oldest to start with;
 --                 a reference with no url (unlinked) and one with no title.
@@ -146,9 +149,20 @@ INSERT INTO pages VALUES
   "topic": "notes", "name": "Notes", "post_count": 2,
   "first_published": "2022-05-04T00:00:00+00:00", "last_published": "2022-05-04T00:00:00+00:00",
   "adjacent_tags": [{"term": "journal", "count": 2, "url": "/topics/journal.html"}],
+  "reading_path": [{"role": "newest", "title": "A dated note", "url": "/posts/dated.html", "published_at": "2022-05-04T00:00:00+00:00"}],
   "references": [
     {"title": "A dated note", "url": "/posts/dated.html", "tags": ["notes"], "published_at": "2022-05-04T00:00:00+00:00"},
     {"title": "An undated note", "url": "/posts/undated.html", "tags": ["notes"], "published_at": null}]
+}'),
+('listed', '{
+  "topic": "big", "name": "Big", "post_count": 250, "undated_posts": 1,
+  "first_published": "2001-01-01T00:00:00+00:00", "last_published": "2024-01-05T00:00:00+00:00",
+  "reading_path": [
+    {"role": "newest", "title": "The latest", "url": "/posts/latest.html", "published_at": "2024-01-05T00:00:00+00:00"},
+    {"role": "oldest", "title": "The first", "url": "/posts/first.html", "published_at": "2001-01-01T00:00:00+00:00"}],
+  "references": [
+    {"title": "The latest", "url": "/posts/latest.html", "tags": ["big"], "published_at": "2024-01-05T00:00:00+00:00"},
+    {"title": "The one before", "url": "/posts/before.html", "tags": ["big"], "published_at": "2024-01-02T00:00:00+00:00"}]
 }'),
 ('undated', '{
   "topic": "essays", "name": "Essays", "lens": "slow thinking", "through_line": null,

@@ -35,6 +35,7 @@ int			archive_min_topic_posts = 3;
 char	   *archive_topic_url = NULL;
 bool		archive_refresh_wait = true;
 int			archive_progress_after = 5000;
+int			archive_page_references = 100;
 
 /* Every setting of the module, for archive.settings(). */
 static const char *const archive_setting_names[] = {
@@ -44,6 +45,7 @@ static const char *const archive_setting_names[] = {
 	"archive.topic_url",
 	"archive.refresh_wait",
 	"archive.progress_after",
+	"archive.page_references",
 };
 
 void		_PG_init(void);
@@ -114,6 +116,19 @@ _PG_init(void)
 							INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("archive.page_references",
+							"Posts a topic page lists as references, newest first.",
+							"A topic with more posts lists its newest this many and says "
+							"how many there are; archive.topic_references pages through "
+							"all of them.  Keeps a page, and its refresh, bounded "
+							"whatever the size of the topic.",
+							&archive_page_references,
+							100,
+							1,
+							100000,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("archive");
 }

@@ -24,4 +24,7 @@ extern bool archive_refresh_wait;
 /* archive.progress_after: ms after which a refresh or load reports its phases (-1: never). */
 extern int	archive_progress_after;
 
+/* archive.page_references: posts a topic page lists as references. */
+extern int	archive_page_references;
+
 #endif							/* ARCHIVE_H */

@@ -169,7 +169,7 @@ typedef struct PageRecord
 	List	   *advice;			/* char * */
 	List	   *pitfalls;		/* char * */
 	int64		posts;
-	int64		undated;		/* references with no publication time */
+	int64		undated;		/* posts with no publication time */
 	bool		dated;			/* first and last are set */
 	struct pg_tm first;
 	struct pg_tm last;
@@ -178,7 +178,7 @@ typedef struct PageRecord
 	List	   *early;			/* PageTerm * */
 	List	   *recent;			/* PageTerm * */
 	List	   *path;			/* PagePost * */
-	List	   *references;		/* PagePost *, newest first */
+	List	   *references;		/* PagePost *, newest first; maybe not all posts */
 	PageChart	chart;			/* from posts_per_month */
 } PageRecord;
 
@@ -192,14 +192,16 @@ typedef struct PathEntry
 
 /*
  * A section under an H2 heading: a list of items (each a list of lines,
- * shown with hard breaks between them), or when it has none the fallback
- * line as a paragraph, or when there is no fallback either no section.
+ * shown with hard breaks between them) and the note line, if any, as a
+ * paragraph under it; or when it has no items the fallback line as a
+ * paragraph, or when there is no fallback either no section.
  */
 typedef struct PageSection
 {
 	const char *heading;
 	bool		ordered;
 	List	   *items;
+	List	   *note;
 	List	   *fallback;
 } PageSection;
 
@@ -639,15 +641,24 @@ record_read(Jsonb *jb)
 	r->through_line = record_text(root, "through_line");
 	r->advice = record_texts(root, "advice");
 	r->pitfalls = record_texts(root, "pitfalls");
+	/*
+	 * The references may be only the newest posts: the counts come from
+	 * post_count and undated_posts, and from the references when missing.
+	 */
 	r->references = record_posts(root, "references", "tags");
-	foreach(lc, r->references)
-	{
-		if (!((PagePost *) lfirst(lc))->dated)
-			r->undated++;
-	}
 	r->posts = record_count(root, "post_count");
 	if (r->posts < 0)
 		r->posts = list_length(r->references);
+	r->undated = record_count(root, "undated_posts");
+	if (r->undated < 0)
+	{
+		r->undated = 0;
+		foreach(lc, r->references)
+		{
+			if (!((PagePost *) lfirst(lc))->dated)
+				r->undated++;
+		}
+	}
 
 	/* One end of the span stands for both when the other is missing. */
 	has_first = record_time(root, "first_published", &r->first);
@@ -928,15 +939,17 @@ claims_section(PageRecord *r, PageSection *section)
 
 /*
  * How to apply this: editorial advice, then where to start reading and what
- * to cross-read.  Newest and oldest are the first and last dated references
- * (the references come newest first); a single post, or a single dated
- * one, is simply where to start; undated posts have no order to follow.
+ * to cross-read.  Newest and oldest are the reading path's posts of those
+ * roles (the first and last dated posts); a single dated post, or a topic
+ * of a single post, is simply where to start; undated posts have no order
+ * to follow.
  */
 static void
 advice_section(PageRecord *r, PageSection *section)
 {
 	List	   *adjacent = term_spans(r->adjacent, 2);
-	List	   *dated = NIL;
+	PagePost   *newest = NULL;
+	PagePost   *oldest = NULL;
 	List	   *line;
 	ListCell   *lc;
 
@@ -947,14 +960,19 @@ advice_section(PageRecord *r, PageSection *section)
 		say(&line, lfirst(lc));
 		section->items = lappend(section->items, item_of(line));
 	}
-	foreach(lc, r->references)
+	foreach(lc, r->path)
 	{
-		if (((PagePost *) lfirst(lc))->dated)
-			dated = lappend(dated, lfirst(lc));
+		PagePost   *post = lfirst(lc);
+
+		if (post->role != NULL && strcmp(post->role, "newest") == 0)
+			newest = post;
+		else if (post->role != NULL && strcmp(post->role, "oldest") == 0)
+			oldest = post;
 	}
-	if (list_length(dated) == 1 || (dated == NIL && list_length(r->references) == 1))
+	if ((newest != NULL && oldest == NULL) ||
+		(newest == NULL && r->posts == 1 && list_length(r->references) == 1))
 	{
-		PagePost   *only = dated != NIL ? linitial(dated) : linitial(r->references);
+		PagePost   *only = newest != NULL ? newest : linitial(r->references);
 
 		line = NIL;
 		say(&line, "Start with “");
@@ -962,11 +980,8 @@ advice_section(PageRecord *r, PageSection *section)
 		say(&line, "”.");
 		section->items = lappend(section->items, item_of(line));
 	}
-	else if (dated != NIL)
+	else if (newest != NULL)
 	{
-		PagePost   *newest = linitial(dated);
-		PagePost   *oldest = llast(dated);
-
 		line = NIL;
 		say(&line, "Start with the newest post, “");
 		line = lappend(line, span_new(newest->title, newest->url));
@@ -1064,7 +1079,10 @@ path_section(PageRecord *r, Page *page)
 	}
 }
 
-/* The references: each post linked and dated, its summary, its tags. */
+/*
+ * The references: each post linked and dated, its summary, its tags; when
+ * they are not all the posts, a note of how many are listed.
+ */
 static void
 references_section(PageRecord *r, PageSection *section)
 {
@@ -1099,6 +1117,9 @@ references_section(PageRecord *r, PageSection *section)
 		}
 		section->items = lappend(section->items, item);
 	}
+	if (r->references != NIL && r->posts > list_length(r->references))
+		sayf(&section->note, "The %d newest of " INT64_FORMAT " posts are listed.",
+			 list_length(r->references), r->posts);
 }
 
 /* Write every line of the page from its record. */
@@ -1221,6 +1242,8 @@ tree_section(cmark_node *doc, PageSection *section, cmark_mem *mem)
 		node_append(list, item);
 	}
 	node_append(doc, list);
+	if (section->note != NIL)
+		node_append(doc, tree_paragraph(list_make1(section->note), mem));
 }
 
 /* The chart's name: "Posts per year, 2016 to 2024", or "Posts per year, 2020". */

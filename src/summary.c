@@ -29,6 +29,7 @@
 #include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -262,49 +263,37 @@ sort_first(void *base, int n, int k, size_t size,
 }
 
 /*
- * The k first terms of a summary in ranked order, without the excluded ones.
- * Motifs are grouped by stem; a stem is left out when it or any of its words
- * is excluded.  The strings point into the summary (not NUL-terminated).
+ * The terms of a summary as they rank, in no particular order, without the
+ * excluded ones: tags as they are, motifs grouped by stem (a stem is left
+ * out when it or any of its words is excluded).  When index is not NULL it
+ * gets a table from each group's stem to its place in the result.  The
+ * strings point into the summary (not NUL-terminated).
  */
 static RankedTerm *
-rank_terms(const TermCounts *tc, const Exclusions *ex, int k, int *nranked)
+group_terms(const TermCounts *tc, const Exclusions *ex, int *ngroups,
+			stemtab_hash **index)
 {
 	int			nterms;
 	TermCount  *terms = termcounts_terms(tc, &nterms);
 	RankedTerm *ranked = palloc(sizeof(RankedTerm) * Max(nterms, 1));
-	bool	   *dropped;
-	int		   *shown;			/* per group: the term whose word it shows */
-	stemtab_hash *groups;
+	bool		motifs = termcounts_kind(tc) == TERMS_MOTIFS;
+	bool	   *dropped = palloc0(sizeof(bool) * Max(nterms, 1));
+	int		   *shown = palloc(sizeof(int) * Max(nterms, 1));	/* per group: the term whose word it shows */
+	stemtab_hash *groups = stemtab_create(CurrentMemoryContext, Max(nterms, 16), NULL);
 	int			n = 0;
 	int			kept = 0;
 
-	if (termcounts_kind(tc) == TERMS_TAGS)
-	{
-		for (int i = 0; i < nterms; i++)
-		{
-			if (!is_excluded(ex, terms[i].key, terms[i].keylen))
-				ranked[n++] = (RankedTerm)
-				{
-					terms[i].key, terms[i].keylen, terms[i].key, terms[i].keylen, terms[i].count
-				};
-		}
-		*nranked = sort_first(ranked, n, k, sizeof(RankedTerm), ranked_compare);
-		return ranked;
-	}
-
 	/*
 	 * Motif keys are "stem NUL word": group by stem (in a hash table), each
-	 * group showing its first word in the order of termcount_compare.
+	 * group showing its first word in the order of termcount_compare.  A
+	 * tag is its own stem and word.
 	 */
-	dropped = palloc0(sizeof(bool) * Max(nterms, 1));
-	shown = palloc(sizeof(int) * Max(nterms, 1));
-	groups = stemtab_create(CurrentMemoryContext, Max(nterms, 16), NULL);
 	for (int i = 0; i < nterms; i++)
 	{
 		const char *stem = terms[i].key;
-		uint32		stemlen = strlen(stem);
-		const char *word = stem + stemlen + 1;
-		uint32		wordlen = terms[i].keylen - stemlen - 1;
+		uint32		stemlen = motifs ? strlen(stem) : terms[i].keylen;
+		const char *word = motifs ? stem + stemlen + 1 : stem;
+		uint32		wordlen = motifs ? terms[i].keylen - stemlen - 1 : stemlen;
 		StemGroup  *group;
 		bool		found;
 		int			g;
@@ -335,7 +324,29 @@ rank_terms(const TermCounts *tc, const Exclusions *ex, int k, int *nranked)
 		if (!dropped[i])
 			ranked[kept++] = ranked[i];
 	}
-	*nranked = sort_first(ranked, kept, k, sizeof(RankedTerm), ranked_compare);
+	if (index != NULL)
+	{
+		stemtab_reset(groups);
+		for (int i = 0; i < kept; i++)
+		{
+			bool		found;
+
+			stemtab_insert(groups, (StemKey) {ranked[i].stem, ranked[i].stemlen}, &found)->ranked = i;
+		}
+		*index = groups;
+	}
+	*ngroups = kept;
+	return ranked;
+}
+
+/* The k first terms of a summary in ranked order, without the excluded ones (see group_terms). */
+static RankedTerm *
+rank_terms(const TermCounts *tc, const Exclusions *ex, int k, int *nranked)
+{
+	int			n;
+	RankedTerm *ranked = group_terms(tc, ex, &n, NULL);
+
+	*nranked = sort_first(ranked, n, k, sizeof(RankedTerm), ranked_compare);
 	return ranked;
 }
 
@@ -625,6 +636,113 @@ archive_terms(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* A candidate of archive.half_motifs: a stem of the half, with its lead over the other half. */
+typedef struct HalfMotif
+{
+	RankedTerm *term;			/* shown word and count in the half */
+	int64		lead;			/* count in the half - count in the other half */
+	int64		whole;			/* count in the whole topic */
+} HalfMotif;
+
+/* Order of half motifs: lead descending, then whole count descending, then the word's bytes. */
+static int
+half_motif_compare(const void *a, const void *b)
+{
+	const HalfMotif *x = a;
+	const HalfMotif *y = b;
+	int			c;
+
+	if (x->lead != y->lead)
+		return x->lead > y->lead ? -1 : 1;
+	if (x->whole != y->whole)
+		return x->whole > y->whole ? -1 : 1;
+	c = memcmp(x->term->term, y->term->term, Min(x->term->termlen, y->term->termlen));
+	if (c != 0)
+		return c;
+	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
+}
+
+/* The count of a stem in a summary grouped by group_terms; 0 when it has none. */
+static int64
+stem_count(stemtab_hash *index, RankedTerm *groups, const RankedTerm *term)
+{
+	StemGroup  *group;
+
+	if (index == NULL)
+		return 0;
+	group = stemtab_lookup(index, (StemKey) {term->stem, term->stemlen});
+	return group != NULL ? groups[group->ranked].count : 0;
+}
+
+/*
+ * archive.half_motifs(half, other_half, whole, k): the k motifs that set one
+ * half of a topic's posts apart from the other, as a jsonb array of {term,
+ * count, share}: stems counted in at least two titles of the half and in
+ * more titles of it than of the other half, ranked by that difference, then
+ * by titles in the whole topic, then by the shown word's bytes; each stem
+ * shown as archive.top_terms shows it, share = count / rows of the half.
+ * NULL when the half is NULL or no stem qualifies; a NULL other half or
+ * whole counts as empty.
+ */
+PG_FUNCTION_INFO_V1(archive_half_motifs);
+Datum
+archive_half_motifs(PG_FUNCTION_ARGS)
+{
+	Exclusions	none = {NULL, NULL, 0};
+	TermCounts *half;
+	TermAggState state = {NULL, 0};
+	RankedTerm *groups;
+	RankedTerm *other_groups = NULL;
+	RankedTerm *whole_groups = NULL;
+	stemtab_hash *other_index = NULL;
+	stemtab_hash *whole_index = NULL;
+	HalfMotif  *candidates;
+	int			ngroups;
+	int			n;
+	int			ncandidates = 0;
+	int64		rows;
+	StringInfoData buf;
+
+	termagg_set_limit(&state, fcinfo, 3);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	half = termcounts_arg(fcinfo, 0);
+	rows = termcounts_rows(half);
+	groups = group_terms(half, &none, &ngroups, NULL);
+	if (!PG_ARGISNULL(1))
+		other_groups = group_terms(termcounts_arg(fcinfo, 1), &none, &n, &other_index);
+	if (!PG_ARGISNULL(2))
+		whole_groups = group_terms(termcounts_arg(fcinfo, 2), &none, &n, &whole_index);
+
+	candidates = palloc(sizeof(HalfMotif) * Max(ngroups, 1));
+	for (int i = 0; i < ngroups; i++)
+	{
+		int64		other = stem_count(other_index, other_groups, &groups[i]);
+
+		if (groups[i].count >= 2 && groups[i].count > other)
+			candidates[ncandidates++] = (HalfMotif)
+			{
+				&groups[i], groups[i].count - other, stem_count(whole_index, whole_groups, &groups[i])
+			};
+	}
+	if (ncandidates == 0)
+		PG_RETURN_NULL();
+	n = sort_first(candidates, ncandidates, state.limit, sizeof(HalfMotif), half_motif_compare);
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		appendStringInfoString(&buf, i > 0 ? ", {\"term\": " : "{\"term\": ");
+		append_json_string(&buf, candidates[i].term->term, candidates[i].term->termlen);
+		appendStringInfo(&buf, ", \"count\": " INT64_FORMAT ", \"share\": %s}",
+						 candidates[i].term->count,
+						 float8out_internal((double) candidates[i].term->count / (double) Max(rows, 1)));
+	}
+	appendStringInfoChar(&buf, ']');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
 /* ---------- aggregate support ---------- */

@@ -12,7 +12,10 @@
 #   nonempty        every topic has non-empty markdown and html
 #   post_count      post_count = count(DISTINCT key) of the public posts carrying its tag
 #   first_last      first_published, last_published = min, max(published_at) of those posts
-#   references      the references' urls are exactly those posts' urls, each once
+#   references      the page lists the newest archive.page_references of those posts (published_at
+#                   descending, undated last, then key descending), in that order
+#   all_references  archive.topic_references lists exactly those posts, in that order, whole or read
+#                   in pages of 7
 #   round_trip      archive.markdown_to_html(markdown) = the html between <main> and </main>, once
 #                   the chart is taken out of both (a text code block, an SVG figure)
 #   definition      the definition says "spans N posts" with N the plain count
@@ -124,20 +127,31 @@ SQL
     WHERE coalesce(markdown, '') = '' OR coalesce(html, '') = ''"
   check post_count "
     SELECT p.topic, p.post_count, t.posts AS plain FROM pages AS p JOIN plain_topics AS t USING (tag)
-    WHERE p.post_count <> t.posts OR p.post_count <> jsonb_array_length(p.\"references\")"
+    WHERE p.post_count <> t.posts
+       OR jsonb_array_length(p.\"references\") <> least(t.posts, (archive.settings() ->> 'page_references')::int)"
   check first_last "
     SELECT p.topic, p.first_published, t.first_published AS plain_first, p.last_published, t.last_published AS plain_last
     FROM pages AS p JOIN plain_topics AS t USING (tag)
     WHERE p.first_published IS DISTINCT FROM t.first_published OR p.last_published IS DISTINCT FROM t.last_published"
   check references "
-    SELECT p.topic, u.url, CASE WHEN u.url = ANY (t.urls) THEN 'listed twice' ELSE 'not a post of the tag' END AS problem
-    FROM pages AS p JOIN plain_topics AS t USING (tag),
-         LATERAL (SELECT e ->> 'url' AS url FROM jsonb_array_elements(p.\"references\") AS e) AS u
-    GROUP BY p.topic, u.url, t.urls HAVING count(*) > 1 OR NOT (u.url = ANY (t.urls))
-    UNION ALL
-    SELECT p.topic, x.url, 'missing'
-    FROM pages AS p JOIN plain_topics AS t USING (tag), unnest(t.urls) AS x(url)
-    WHERE NOT p.\"references\" @> jsonb_build_array(jsonb_build_object('url', x.url))"
+    SELECT p.topic, listed.urls AS listed, plain.urls AS plain
+    FROM pages AS p,
+         LATERAL (SELECT array_agg(e ->> 'url' ORDER BY n) AS urls
+                  FROM jsonb_array_elements(p.\"references\") WITH ORDINALITY AS r(e, n)) AS listed,
+         LATERAL (SELECT array_agg(x.url ORDER BY x.published_at DESC NULLS LAST, x.key DESC) AS urls
+                  FROM (SELECT * FROM plain_tags AS x WHERE x.tag = p.tag
+                        ORDER BY x.published_at DESC NULLS LAST, x.key DESC
+                        LIMIT (archive.settings() ->> 'page_references')::int) AS x) AS plain
+    WHERE listed.urls IS DISTINCT FROM plain.urls"
+  check all_references "
+    SELECT p.topic, whole.urls AS whole, paged.urls AS paged, plain.urls AS plain
+    FROM pages AS p,
+         LATERAL (SELECT array_agg(r.url ORDER BY r.n) AS urls FROM archive.topic_references(p.topic, 0, 100000) AS r) AS whole,
+         LATERAL (SELECT array_agg(r.url ORDER BY r.n) AS urls
+                  FROM generate_series(0, p.post_count, 7) AS o, archive.topic_references(p.topic, o, 7) AS r) AS paged,
+         LATERAL (SELECT array_agg(x.url ORDER BY x.published_at DESC NULLS LAST, x.key DESC) AS urls
+                  FROM plain_tags AS x WHERE x.tag = p.tag) AS plain
+    WHERE whole.urls IS DISTINCT FROM plain.urls OR paged.urls IS DISTINCT FROM plain.urls"
   check round_trip "
     SELECT topic, length(markdown) AS markdown_bytes FROM pages
     WHERE regexp_replace(archive.markdown_to_html(markdown), E'<pre><code class=\"language-text\">Posts per year.*?</code></pre>\\n', '')

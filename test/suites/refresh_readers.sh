@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/suites/refresh_readers.sh: readers of the topic pages are never blocked by a refresh and
 # never see a half-made page. Loads the Go blog ($ARCHIVE_DATA_DIR/go-blog.jsonl) into a scratch
-# database (dropped at the end; no topics defined, so every tag of 3 posts is a topic), refreshes,
+# database (dropped at the end; no topics defined, so every tag of 3 posts is a topic; pages list
+# at most 10 references), refreshes,
 # then for 15 s at once:
 #   readers   pgbench -n -c 4 -j 2 -T 15 -f test/suites/refresh_readers.pgbench: each transaction
 #             reads a random topic's page and divides by zero unless it is consistent
@@ -49,6 +50,8 @@ trap cleanup EXIT
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 admin -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8'"
+# Pages list at most 10 references, so that the readers see pages that list only some posts.
+admin -c "ALTER DATABASE $db SET archive.page_references = 10"
 in_db -o /dev/null <<SQL
 CREATE EXTENSION archive;
 \\set lines \`cat '$data'\`
