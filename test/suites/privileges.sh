@@ -4,8 +4,9 @@
 # (named with the process id) and dropped at the end. The checks:
 #   no_definer        no function of the extension is SECURITY DEFINER, and every SQL and PL/pgSQL
 #                     function sets search_path = pg_catalog, pg_temp
-#   install_script    sql/archive.sql follows the rules for safe extension scripts: no CREATE OR
-#                     REPLACE and no IF NOT EXISTS outside quoted bodies, no @extschema@ inside them
+#   install_script    sql/archive.sql and the update scripts follow the rules for safe extension
+#                     scripts: no IF NOT EXISTS outside quoted bodies, no @extschema@ inside them, and
+#                     (install script) no CREATE OR REPLACE
 #   nobody_schema     a role without USAGE on schema archive gets insufficient_privilege (42501)
 #                     from every function and view of the extension
 #   nobody_functions  with USAGE on the schema but no privilege on its tables, every function of
@@ -58,7 +59,9 @@ verdict() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The install script: parsed into what runs at CREATE EXTENSION and what sits in quoted bodies.
+# The install script and the update scripts: parsed into what runs at CREATE or ALTER EXTENSION
+# and what sits in quoted bodies. An update script replaces functions of the version it updates
+# in place (CREATE OR REPLACE, which PostgreSQL allows only on the extension's own members).
 script_problems=$(perl -0777 -ne '
   my ($outside, $inside) = ("", "");
   while (/\G(--[^\n]*|\/\*.*?\*\/|'"'"'(?:[^'"'"']|'"'"''"'"')*'"'"'|(\$(\w*)\$).*?\2|.)/gs) {
@@ -68,11 +71,12 @@ script_problems=$(perl -0777 -ne '
     elsif ($tok =~ /^'"'"'/) { $inside .= $tok; }
     else { $outside .= $tok; }
   }
-  print "CREATE OR REPLACE outside a quoted body\n" if $outside =~ /CREATE\s+OR\s+REPLACE/i;
-  print "IF NOT EXISTS outside a quoted body\n" if $outside =~ /IF\s+NOT\s+EXISTS/i;
-  print "\@extschema\@ inside a quoted body\n" if $inside =~ /\@extschema\@/i;
-  print "no CREATE statements found (the parse went wrong)\n" unless $outside =~ /CREATE\s+FUNCTION/i;
-' sql/archive.sql)
+  my $update = $ARGV =~ /--.*--/;
+  print "$ARGV: CREATE OR REPLACE outside a quoted body\n" if !$update && $outside =~ /CREATE\s+OR\s+REPLACE/i;
+  print "$ARGV: IF NOT EXISTS outside a quoted body\n" if $outside =~ /IF\s+NOT\s+EXISTS/i;
+  print "$ARGV: \@extschema\@ inside a quoted body\n" if $inside =~ /\@extschema\@/i;
+  print "$ARGV: no CREATE statements found (the parse went wrong)\n" unless $outside =~ /CREATE\s+(OR\s+REPLACE\s+)?FUNCTION/i;
+' sql/archive.sql sql/archive--*--*.sql)
 verdict install_script "$([[ -z $script_problems ]]; echo $?)" "$script_problems"
 
 admin -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8'"
