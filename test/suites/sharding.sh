@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test/suites/sharding.sh: the archive sharded with postgres_fdw (doc/sharding.md). Starts three
-# throwaway clusters of its own on private sockets (a coordinator and two shards), installs the
-# extension on all, and shards two archives by topic: the Go blog ($ARCHIVE_DATA_DIR/go-blog.jsonl,
-# loaded into the coordinator with psql's \set and distributed through the foreign partitions) and
-# a synthetic archive of 100k posts (test/suites/sharding/synthetic.sql, generated on each shard,
-# which keeps its own share). The coordinator also holds a one-server copy of each (schema single).
+# throwaway clusters of its own on private sockets (a coordinator and two shards, with
+# test/lib/sharding.sh, as the benchmark's sharded mode does), installs the extension on all, and
+# shards two archives by topic: the Go blog ($ARCHIVE_DATA_DIR/go-blog.jsonl, loaded into the
+# coordinator with psql's \set and distributed through the foreign partitions) and a synthetic
+# archive of 100k posts (test/suites/sharding/synthetic.sql, generated on each shard, which keeps
+# its own share). The coordinator also holds a one-server copy of each (schema single).
 # Checks, per archive:
 #   distributed          every row is on exactly the shard its hash partition names, none lost
 #   per_topic_plan       the per-topic figures (GROUP BY topic) run wholly on the shards: one async
@@ -52,14 +53,12 @@ data=$(realpath "$data")
 : "${ARCHIVE_PG_BIN:=/usr/lib/postgresql/15/bin}"
 export PATH=$ARCHIVE_PG_BIN:$PATH
 source test/lib/cluster.sh
+source test/lib/sharding.sh
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"  # the clusters run as postgres, in folders under it
 cleanup() {
-  local dir
-  for dir in "$tmp"/coordinator "$tmp"/shard1 "$tmp"/shard2; do
-    [[ ! -d $dir ]] || cluster_stop "$dir" || true
-  done
+  sharding_stop "$tmp" || true
   if [[ ${KEEP_CLUSTER:-} == 1 ]]; then
     echo "sharding: cluster folders kept: $tmp/{coordinator,shard1,shard2} (restart with cluster_start)"
   else
@@ -70,58 +69,39 @@ trap cleanup EXIT
 
 # Three clusters; none needs pg_cron. JIT is off: foreign scans make plans look expensive enough
 # to be compiled, which costs seconds per refresh (doc/sharding.md).
-conf=("shared_preload_libraries = ''" "jit = off")
-cluster_start "$tmp/coordinator" "${conf[@]}" || fail_setup "the coordinator did not start"
-c_host=$CLUSTER_HOST c_port=$CLUSTER_PORT
-cluster_start "$tmp/shard1" "${conf[@]}" || fail_setup "shard 1 did not start"
-s1_host=$CLUSTER_HOST s1_port=$CLUSTER_PORT
-cluster_start "$tmp/shard2" "${conf[@]}" || fail_setup "shard 2 did not start"
-s2_host=$CLUSTER_HOST s2_port=$CLUSTER_PORT
+sharding_start "$tmp" socket "shared_preload_libraries = ''" "jit = off" ||
+  fail_setup "the three clusters did not start"
 
-# psql on a cluster: at <host> <port> <db> [psql args]; coord <db> [psql args]
-at() {
-  local host=$1 port=$2 db=$3
-  shift 3
-  psql -X -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U postgres -d "$db" "$@"
-}
-coord() { at "$c_host" "$c_port" "$@"; }
+coord() { sharding_psql coordinator "$@"; }
 
 started=$SECONDS
 for db in go syn; do
-  for shard in 1 2; do
-    host_var=s${shard}_host port_var=s${shard}_port
-    at "${!host_var}" "${!port_var}" postgres -c "CREATE DATABASE $db"
-    at "${!host_var}" "${!port_var}" "$db" -c "CREATE EXTENSION archive" -f "$here/shard.sql"
-  done
-  coord postgres -c "CREATE DATABASE $db"
-  coord "$db" -c "CREATE EXTENSION archive" -c "CREATE EXTENSION postgres_fdw" \
-    -c "ALTER DATABASE $db SET enable_partitionwise_aggregate = on" \
-    -v host1="$s1_host" -v port1="$s1_port" -v host2="$s2_host" -v port2="$s2_port" -v db="$db" \
-    -f "$here/coordinator.sql" -f "$here/plan.sql"
+  sharding_create_db "$db"
+  coord "$db" -f "$here/plan.sql"
 done
 
 # The synthetic archive: each shard generates all posts and keeps the rows whose partition key
 # hashes to it (satisfies_hash_partition over its empty table "route", hashed as the coordinator's
 # tables are); the coordinator generates the one-server copy. All three at once.
-#   generate <host> <port> <filter on the partition key, :key standing for it> <schema prefix>
+#   generate <server> <filter on the partition key, :key standing for it> <schema prefix>
 generate() {
-  local keep_home=${3//:key/home} keep_topic=${3//:key/t.topic}
-  at "$1" "$2" syn -f "$here/synthetic.sql" -f - <<SQL
+  local keep_home=${2//:key/home} keep_topic=${2//:key/t.topic}
+  sharding_psql "$1" syn -f "$here/synthetic.sql" -f - <<SQL
 CREATE TEMP TABLE generated AS SELECT * FROM public.synthetic_posts($synthetic_posts);
-INSERT INTO $4posts SELECT * FROM generated WHERE $keep_home;
-INSERT INTO $4topic_posts
+INSERT INTO $3posts SELECT * FROM generated WHERE $keep_home;
+INSERT INTO $3topic_posts
 SELECT t.topic, g.key, g.title, g.published_at, archive.normalize_tags(g.tags)
 FROM generated AS g, unnest(archive.normalize_tags(g.tags)) AS t(topic)
 WHERE g.visibility = 'public' AND $keep_topic;
-ANALYZE $4posts;
-ANALYZE $4topic_posts;
+ANALYZE $3posts;
+ANALYZE $3topic_posts;
 SQL
 }
-generate "$s1_host" "$s1_port" "satisfies_hash_partition('route'::regclass, 2, 0, :key)" "" &
+generate shard1 "satisfies_hash_partition('route'::regclass, 2, 0, :key)" "" &
 gen1=$!
-generate "$s2_host" "$s2_port" "satisfies_hash_partition('route'::regclass, 2, 1, :key)" "" &
+generate shard2 "satisfies_hash_partition('route'::regclass, 2, 1, :key)" "" &
 gen2=$!
-generate "$c_host" "$c_port" "true" "single." &
+generate coordinator "true" "single." &
 gen3=$!
 
 # The Go blog: loaded into the coordinator's store (archive.posts) as one server would, copied to
