@@ -43,7 +43,8 @@ DISTVERSION = $(shell sed -n 's/^   "version": "\(.*\)",/\1/p' META.json)
 dist:
 	git archive --format zip --prefix=$(EXTENSION)-$(DISTVERSION)/ -o $(EXTENSION)-$(DISTVERSION).zip HEAD
 
-# The benchmark (not part of test): `make bench`, `make bench SCALE=1000000`; see bench/run.
+# The benchmark (not part of test): `make bench`, `make bench SCALE=1000000`, `make bench SHARDED=1`
+# (the sharded mode; SHARDED, like RUNS, reaches bench/run from the command line); see bench/run.
 .PHONY: bench
 bench:
 	SCALE=$(or $(SCALE),100000) bench/run
