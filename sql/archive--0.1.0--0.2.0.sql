@@ -186,7 +186,8 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                'first_published', archive.first_published(f.span),
                'last_published', archive.last_published(f.span),
                'posts_per_month', coalesce((SELECT jsonb_object_agg(to_char(pm.month, 'YYYY-MM'), pm.posts ORDER BY pm.month)
-                                            FROM archive.posts_per_month(f.span) AS pm), '{}'),
+                                            FROM archive.posts_per_month(f.span) AS pm
+                                            WHERE pm.month >= '0001-01-01'), '{}'),  -- "YYYY-MM": years AD
                'adjacent_tags', coalesce(a.tags, '[]'),
                'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
                                          WHERE t.count >= 2), '[]'),

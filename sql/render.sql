@@ -83,6 +83,8 @@ SELECT archive.markdown_to_html('*still works*');
 --   undated:      "spans 3 posts, none of them dated, and leans into slow thinking"; motifs but
 --                 no tags; no year in the pitfalls (fallback); no newest or oldest to start with;
 --                 a reference with no url (unlinked) and one with no title.
+--   bc:           "spans 2 posts from Mar 44 BC to Jan 12"; "Applying guidance from 44 BC to 12";
+--                 a reference of "15 Mar 44 BC" (PostgreSQL's year 0 is 1 BC).
 --   empty, nulls: every field missing or null: "Untitled topic has no public posts ..."
 CREATE TEMP TABLE pages (label text PRIMARY KEY, record jsonb NOT NULL);
 INSERT INTO pages VALUES
@@ -176,6 +178,13 @@ INSERT INTO pages VALUES
     {"title": "On attention", "url": "/posts/attention.html", "summary": "Attention as the scarce tool.", "tags": ["essays"], "published_at": null},
     {"title": "Craft and time", "url": null, "summary": null, "tags": [], "published_at": null},
     {"title": null, "url": "/posts/untitled.html", "summary": null, "tags": null, "published_at": null}]
+}'),
+('bc', '{
+  "topic": "antiquity", "name": "Antiquity", "post_count": 2,
+  "first_published": "0044-03-15 00:00:00+00 BC", "last_published": "0012-01-01 00:00:00+00",
+  "references": [
+    {"title": "Twelve", "url": "/posts/12.html", "published_at": "0012-01-01 00:00:00+00"},
+    {"title": "The Ides", "url": "/posts/ides.html", "published_at": "0044-03-15 00:00:00+00 BC"}]
 }'),
 ('empty', '{}'),
 ('nulls', '{"topic": null, "name": null, "lens": null, "through_line": null, "advice": null, "pitfalls": null,

@@ -806,18 +806,25 @@ same_texts(List *a, List *b)
 	return true;
 }
 
+/* A year as "2020", or "44 BC" (tm_year 0 is 1 BC, as PostgreSQL counts). */
+static char *
+format_year(int tm_year)
+{
+	return tm_year > 0 ? psprintf("%d", tm_year) : psprintf("%d BC", 1 - tm_year);
+}
+
 /* A month as "Mar 2020". */
 static char *
 format_month(const struct pg_tm *tm)
 {
-	return psprintf("%s %d", month_names[tm->tm_mon - 1], tm->tm_year);
+	return psprintf("%s %s", month_names[tm->tm_mon - 1], format_year(tm->tm_year));
 }
 
 /* A day as "12 Mar 2020". */
 static char *
 format_day(const struct pg_tm *tm)
 {
-	return psprintf("%d %s %d", tm->tm_mday, month_names[tm->tm_mon - 1], tm->tm_year);
+	return psprintf("%d %s %s", tm->tm_mday, month_names[tm->tm_mon - 1], format_year(tm->tm_year));
 }
 
 /* A number of posts: "1 post", "9 posts". */
@@ -1021,11 +1028,11 @@ pitfalls_section(PageRecord *r, PageSection *section)
 	{
 		line = NIL;
 		if (r->first.tm_year == r->last.tm_year)
-			sayf(&line, "Treating guidance from %d as settled without revisiting it.",
-				 r->first.tm_year);
+			sayf(&line, "Treating guidance from %s as settled without revisiting it.",
+				 format_year(r->first.tm_year));
 		else
-			sayf(&line, "Applying guidance from %d to %d without revisiting it.",
-				 r->first.tm_year, r->last.tm_year);
+			sayf(&line, "Applying guidance from %s to %s without revisiting it.",
+				 format_year(r->first.tm_year), format_year(r->last.tm_year));
 		section->items = lappend(section->items, item_of(line));
 	}
 	line = NIL;
