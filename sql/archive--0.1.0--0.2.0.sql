@@ -40,6 +40,12 @@ CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
 COMMENT ON FUNCTION archive.reference_with_most_tags(jsonb, text[], boolean, boolean) IS
     'Of a jsonb array of posts (each with a tags array), the first that carries most of the given tags (1-based) and how many; NULLs when none carries any. skip_first and skip_last leave out the first and last post';
 
+-- month_of: a SQL-standard body is bound when created (so no search_path can redirect it) and,
+-- with no SET clause, is inlined into the queries that summarise every post by month.
+CREATE OR REPLACE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN coalesce(pg_catalog.date_trunc('month', published_at AT TIME ZONE 'UTC')::date, '-infinity');
+
 -- Pages list the newest archive.page_references posts.
 ALTER TABLE archive.page_records DROP CONSTRAINT page_records_check;
 ALTER TABLE archive.page_records ADD CHECK (jsonb_array_length("references") <= post_count);
