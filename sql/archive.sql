@@ -1043,10 +1043,10 @@ CREATE TABLE archive.changes (
 COMMENT ON TABLE archive.changes IS
     'Changes not yet applied to the pages: a public post version (key, normalised tags, month), a whole topic, or everything; refresh consumes them';
 COMMENT ON COLUMN archive.changes.change_id IS 'Order of the change';
-COMMENT ON COLUMN archive.changes.post_key IS 'Key of a changed public post version; NULL for a topic or whole-archive change';
+COMMENT ON COLUMN archive.changes.post_key IS 'Key of a changed public post version, or of the post of a changed membership; NULL for a topic or whole-archive change';
 COMMENT ON COLUMN archive.changes.post_tags IS 'Normalised tags of that post version';
 COMMENT ON COLUMN archive.changes.month IS 'Calendar month (UTC) of that post version; -infinity when undated';
-COMMENT ON COLUMN archive.changes.topic IS 'Slug of a changed topic (its definition or memberships); NULL otherwise';
+COMMENT ON COLUMN archive.changes.topic IS 'Slug of a changed topic (its definition), or with post_key of a changed membership; NULL otherwise';
 COMMENT ON COLUMN archive.changes.everything IS 'True when every page must be recomputed';
 COMMENT ON COLUMN archive.changes.changed_at IS 'Start of the transaction that made the change';
 COMMENT ON SEQUENCE archive.changes_change_id_seq IS 'Identity sequence of archive.changes.change_id';
@@ -1096,7 +1096,24 @@ CREATE FUNCTION archive.log_post_changes() RETURNS trigger
     $$;
 COMMENT ON FUNCTION archive.log_post_changes() IS 'Trigger: log the public post versions a statement on archive.posts touched';
 
--- Log the topics a statement on topics or post_topics touched.
+-- Log the memberships a statement on post_topics touched.
+CREATE FUNCTION archive.log_membership_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (topic, post_key) SELECT DISTINCT o.topic, o.post_key FROM old_rows AS o;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (topic, post_key) SELECT DISTINCT n.topic, n.post_key FROM new_rows AS n;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_membership_changes() IS 'Trigger: log the memberships (topic, post) a statement on archive.post_topics touched';
+
+-- Log the topics a statement on topics touched.
 CREATE FUNCTION archive.log_topic_changes() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -1142,11 +1159,11 @@ CREATE TRIGGER log_deletes AFTER DELETE ON archive.topics
 CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.topics
     FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
 CREATE TRIGGER log_inserts AFTER INSERT ON archive.post_topics
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
 CREATE TRIGGER log_updates AFTER UPDATE ON archive.post_topics
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
 CREATE TRIGGER log_deletes AFTER DELETE ON archive.post_topics
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('topic');
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
 CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.post_topics
     FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
 CREATE TRIGGER log_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON archive.filler_words
@@ -1233,23 +1250,38 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months();
             affected := NULL;
         ELSE
-            -- (topic, month) pairs a changed post version was in, through tags or memberships
+            -- (topic, month) pairs a changed post version was in, through tags or memberships,
+            -- and those of a changed membership: its topic in the month of the post now and in
+            -- the months of the post's changed versions
             SELECT array_agg(p.topic), array_agg(p.month) INTO pair_topics, pair_months
-            FROM (SELECT t.topic, c.month
-                  FROM archive.changes AS c
+            FROM (WITH read AS MATERIALIZED (
+                      SELECT c.* FROM archive.changes AS c JOIN unnest(read_ids) AS r(id) ON r.id = c.change_id
+                  )
+                  SELECT t.topic, c.month
+                  FROM read AS c
                   JOIN archive.topic_catalog AS t ON t.tags && c.post_tags
-                  WHERE c.change_id = ANY (read_ids)
+                  WHERE c.topic IS NULL
                   UNION
                   SELECT pt.topic, c.month
-                  FROM archive.changes AS c
+                  FROM read AS c
                   JOIN archive.post_topics AS pt ON pt.post_key = c.post_key
-                  WHERE c.change_id = ANY (read_ids)) AS p;
-            -- whole topics: changed topics and memberships, and topics new to the catalog or
+                  WHERE c.topic IS NULL
+                  UNION
+                  SELECT c.topic, archive.month_of(p.published_at)
+                  FROM read AS c
+                  JOIN archive.public_posts AS p ON p.key = c.post_key
+                  WHERE c.topic IS NOT NULL
+                  UNION
+                  SELECT c.topic, v.month
+                  FROM read AS c
+                  JOIN read AS v ON v.post_key = c.post_key AND v.topic IS NULL
+                  WHERE c.topic IS NOT NULL) AS p;
+            -- whole topics: changed topics (definitions), and topics new to the catalog or
             -- whose tags changed since the last refresh (an implicit topic's slug passes to
             -- another tag when tags sharing a slug change sizes)
             SELECT array_agg(DISTINCT w.topic) INTO whole_topics
             FROM (SELECT c.topic FROM archive.changes AS c
-                  WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL
+                  WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL AND c.post_key IS NULL
                   UNION
                   SELECT k.topic FROM jsonb_each(catalog_tags) AS k(topic, tags)
                   WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = k.topic)
