@@ -172,6 +172,21 @@ SELECT '{"posts": 1, "undated": 1, "first": "2000-01-01T00:00:00Z", "last": null
 -- infinite times
 SELECT '{"posts": 1, "undated": 0, "first": "-infinity", "last": "2020-01-05T00:00:00Z",
          "months": [["2020-01", 1]]}'::archive.span;
+-- A rule broken in the text is invalid_text_representation (22P02), also the
+-- rules checked on the decoded span (those the binary input checks too):
+-- undated above posts, months out of order, months that do not add up, first
+-- outside the first month, an infinite time.
+\set VERBOSITY sqlstate
+SELECT '{"posts": 1, "undated": 2, "first": null, "last": null, "months": []}'::archive.span;
+SELECT '{"posts": 3, "undated": 0, "first": "2020-01-05T00:00:00Z", "last": "2020-02-01T00:00:00Z",
+         "months": [["2020-01", 1], ["2020-03", 1], ["2020-02", 1]]}'::archive.span;
+SELECT '{"posts": 3, "undated": 0, "first": "2020-01-05T00:00:00Z", "last": "2020-02-01T00:00:00Z",
+         "months": [["2020-01", 1], ["2020-02", 1]]}'::archive.span;
+SELECT '{"posts": 2, "undated": 0, "first": "2019-12-31T23:59:59Z", "last": "2020-02-01T00:00:00Z",
+         "months": [["2020-01", 1], ["2020-02", 1]]}'::archive.span;
+SELECT '{"posts": 1, "undated": 0, "first": "-infinity", "last": "2020-01-05T00:00:00Z",
+         "months": [["2020-01", 1]]}'::archive.span;
+\set VERBOSITY default
 
 -- Infinite publication times are refused by the aggregate.
 SELECT archive.topic_span(t) FROM (VALUES ('2020-01-01 00:00+00'::timestamptz), ('infinity')) v(t);

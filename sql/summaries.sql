@@ -94,6 +94,18 @@ FROM generate_series(1, 32) i;
 SELECT format('{"kind": "tags", "capacity": 16, "rows": 40, "error": 0, "terms": [%s]}',
               string_agg(format('["t%s", 1]', i), ', '))::archive.termcounts
 FROM generate_series(1, 33) i;
+-- A rule broken in the text is invalid_text_representation (22P02), also the
+-- rules checked on the decoded summary (those the binary input checks too): a
+-- count above rows, a term repeated, a stem above rows, error above rows, a
+-- motif without its word.
+\set VERBOSITY sqlstate
+SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": 0, "terms": [["go", 2]]}'::archive.termcounts;
+SELECT '{"kind": "tags", "capacity": 16, "rows": 3, "error": 0, "terms": [["go", 1], ["go", 1]]}'::archive.termcounts;
+SELECT '{"kind": "motifs", "capacity": 16, "rows": 3, "error": 0,
+         "terms": [["test", "tests", 2], ["test", "testing", 2]]}'::archive.termcounts;
+SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": 2, "terms": []}'::archive.termcounts;
+SELECT '{"kind": "motifs", "capacity": 16, "rows": 1, "error": 0, "terms": [["go", "", 1]]}'::archive.termcounts;
+\set VERBOSITY default
 
 -- Summaries per month, stored in a table, unioned: equal to one aggregate over
 -- all rows, for tags and for title motifs.

@@ -41,6 +41,17 @@
 #define SPAN_HEADER_SIZE (1 + 3 + 4 + 8 + 8 + 8 + 8)
 #define SPAN_MONTH_SIZE (4 + 8)
 
+/*
+ * Where a span being read comes from, which decides the error a malformed
+ * one raises: the type's text input (invalid input), or a stored value,
+ * binary input or aggregate state (corrupt data).
+ */
+typedef enum SpanOrigin
+{
+	FROM_STORED,
+	FROM_TEXT
+} SpanOrigin;
+
 typedef struct MonthEntry
 {
 	int32		month;
@@ -193,12 +204,14 @@ span_sorted_months(const SpanState *state, int *nmonths)
 	return months;
 }
 
-/* The flat form of a state after prefix free bytes; *len excludes the prefix. */
+/*
+ * Write the flat form of loose parts into a new palloc'd buffer after prefix
+ * free bytes (a varlena header, say); *len excludes the prefix.
+ */
 static char *
-span_flatten(const SpanState *state, Size prefix, Size *len)
+span_write_flat(int64 posts, int64 undated, TimestampTz first, TimestampTz last,
+				const SpanMonth *months, int nmonths, Size prefix, Size *len)
 {
-	int			nmonths;
-	SpanMonth  *months = span_sorted_months(state, &nmonths);
 	Size		size = SPAN_HEADER_SIZE + (Size) nmonths * SPAN_MONTH_SIZE;
 	char	   *buf = palloc0(prefix + size);
 	char	   *out = buf + prefix;
@@ -207,10 +220,10 @@ span_flatten(const SpanState *state, Size prefix, Size *len)
 
 	memcpy(out, &version, 1);
 	memcpy(out + 4, &n32, 4);
-	memcpy(out + 8, &state->posts, 8);
-	memcpy(out + 16, &state->undated, 8);
-	memcpy(out + 24, &state->first, 8);
-	memcpy(out + 32, &state->last, 8);
+	memcpy(out + 8, &posts, 8);
+	memcpy(out + 16, &undated, 8);
+	memcpy(out + 24, &first, 8);
+	memcpy(out + 32, &last, 8);
 	out += SPAN_HEADER_SIZE;
 	for (int i = 0; i < nmonths; i++)
 	{
@@ -222,10 +235,29 @@ span_flatten(const SpanState *state, Size prefix, Size *len)
 	return buf;
 }
 
-/* Raise the one error every malformed flat span gets. */
-static void
-corrupt_span(const char *detail)
+/* The flat form of a state after prefix free bytes; *len excludes the prefix. */
+static char *
+span_flatten(const SpanState *state, Size prefix, Size *len)
 {
+	int			nmonths;
+	SpanMonth  *months = span_sorted_months(state, &nmonths);
+	char	   *flat = span_write_flat(state->posts, state->undated, state->first, state->last,
+									   months, nmonths, prefix, len);
+
+	pfree(months);
+	return flat;
+}
+
+/*
+ * Raise the error of a malformed span, by where it came from: text input
+ * breaking a rule of the type (22P02), or a stored or binary value or
+ * aggregate state that is corrupt (XX001).
+ */
+static void
+bad_span(SpanOrigin origin, const char *detail)
+{
+	if (origin == FROM_TEXT)
+		jsonform_error(SPAN_TYPE, detail);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("invalid archive span"),
@@ -245,10 +277,11 @@ month_of(TimestampTz ts)
 /*
  * Read a flat span into a new state in mcxt, checking everything: version,
  * counts, months ascending and positive, their sum, and that first and last
- * fall in the first and last month.  Any failure is an ERROR.
+ * fall in the first and last month.  Any failure is an ERROR, which one
+ * depends on the origin (see bad_span).
  */
 static SpanState *
-span_unflatten(MemoryContext mcxt, const char *data, Size len)
+span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin)
 {
 	uint8		version;
 	uint8		reserved[3];
@@ -262,7 +295,7 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len)
 	int32		prev = 0;
 
 	if (len < SPAN_HEADER_SIZE)
-		corrupt_span("too short");
+		bad_span(origin, "too short");
 	memcpy(&version, data, 1);
 	memcpy(reserved, data + 1, 3);
 	memcpy(&nmonths, data + 4, 4);
@@ -271,15 +304,15 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len)
 	memcpy(&first, data + 24, 8);
 	memcpy(&last, data + 32, 8);
 	if (version != SPAN_FLAT_VERSION || reserved[0] || reserved[1] || reserved[2])
-		corrupt_span("unknown version");
+		bad_span(origin, "unknown version");
 	if (posts < 0 || undated < 0 || undated > posts)
-		corrupt_span("post counts out of range");
+		bad_span(origin, "post counts out of range");
 	if (nmonths < 0 || (Size) nmonths * SPAN_MONTH_SIZE != len - SPAN_HEADER_SIZE)
-		corrupt_span("length does not match the months");
+		bad_span(origin, "length does not match the months");
 	if (posts == undated ? (nmonths != 0 || first != 0 || last != 0)
 		: (nmonths == 0 || TIMESTAMP_NOT_FINITE(first) || TIMESTAMP_NOT_FINITE(last) ||
 		   !IS_VALID_TIMESTAMP(first) || !IS_VALID_TIMESTAMP(last) || first > last))
-		corrupt_span("first and last out of range");
+		bad_span(origin, "first and last out of range");
 
 	state = span_create(mcxt);
 	state->posts = posts;
@@ -297,17 +330,17 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len)
 		memcpy(&count, data + 4, 8);
 		data += SPAN_MONTH_SIZE;
 		if (count <= 0 || count > posts - undated - sum)
-			corrupt_span("month count out of range");
+			bad_span(origin, "month count out of range");
 		if (i > 0 && month <= prev)
-			corrupt_span("months out of order");
+			bad_span(origin, "months out of order");
 		if ((i == 0 && month != month_of(first)) || (i == nmonths - 1 && month != month_of(last)))
-			corrupt_span("first or last outside the first or last month");
+			bad_span(origin, "first or last outside the first or last month");
 		monthtab_insert(state->months, month, &found)->posts = count;
 		sum += count;
 		prev = month;
 	}
 	if (sum != posts - undated)
-		corrupt_span("months do not add up to the dated posts");
+		bad_span(origin, "months do not add up to the dated posts");
 	return state;
 }
 
@@ -352,7 +385,8 @@ span_arg(FunctionCallInfo fcinfo, int argno)
 {
 	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
 
-	return span_unflatten(CurrentMemoryContext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+	return span_unflatten(CurrentMemoryContext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat),
+						  FROM_STORED);
 }
 
 /* A state as an archive.span value. */
@@ -380,7 +414,7 @@ append_utc_time(StringInfo buf, TimestampTz ts)
 	int			len;
 
 	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		corrupt_span("time out of range");
+		bad_span(FROM_STORED, "time out of range");
 	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_XSD_DATES, out);
 	len = strlen(out);
 	if (len > 3 && strcmp(out + len - 3, " BC") == 0)
@@ -448,20 +482,22 @@ span_json_time(const JsonbValue *v, const char *what, bool *isnull)
 												   Int32GetDatum(-1)));
 }
 
-/* Parse the text form into the flat form; every check of the flat form applies. */
+/*
+ * Parse the text form into the flat form; every check of the flat form
+ * applies, and a broken rule is invalid text input.
+ */
 PG_FUNCTION_INFO_V1(archive_span_in);
 Datum
 archive_span_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	Jsonb	   *jb = jsonform_parse(str, SPAN_TYPE);
-	JsonbValue *months;
+	JsonbValue *field;
 	JsonbContainer *list;
 	int			nmonths;
-	Size		size;
+	SpanMonth  *months;
 	char	   *flat;
-	char	   *out;
-	uint8		version = SPAN_FLAT_VERSION;
+	Size		len;
 	int64		posts;
 	int64		undated;
 	TimestampTz first;
@@ -477,20 +513,12 @@ archive_span_in(PG_FUNCTION_ARGS)
 	if (undated >= 0 && undated <= posts &&
 		(posts == undated ? !first_null || !last_null : first_null || last_null))
 		jsonform_error(SPAN_TYPE, "first and last are null exactly when no post is dated");
-	months = jsonform_field(jb, "months");
-	if (months == NULL || months->type != jbvBinary || !JsonContainerIsArray(months->val.binary.data))
+	field = jsonform_field(jb, "months");
+	if (field == NULL || field->type != jbvBinary || !JsonContainerIsArray(field->val.binary.data))
 		jsonform_error(SPAN_TYPE, "months must be an array");
-	list = months->val.binary.data;
+	list = field->val.binary.data;
 	nmonths = JsonContainerSize(list);
-	size = SPAN_HEADER_SIZE + (Size) nmonths * SPAN_MONTH_SIZE;
-	flat = palloc0(size);
-	memcpy(flat, &version, 1);
-	memcpy(flat + 4, &nmonths, 4);
-	memcpy(flat + 8, &posts, 8);
-	memcpy(flat + 16, &undated, 8);
-	memcpy(flat + 24, &first, 8);
-	memcpy(flat + 32, &last, 8);
-	out = flat + SPAN_HEADER_SIZE;
+	months = palloc(sizeof(SpanMonth) * Max(nmonths, 1));
 	for (int i = 0; i < nmonths; i++)
 	{
 		JsonbValue *pair = getIthJsonbValueFromContainer(list, i);
@@ -498,8 +526,6 @@ archive_span_in(PG_FUNCTION_ARGS)
 		int			year;
 		int			mon;
 		char		tail;
-		int32		month;
-		int64		count;
 
 		if (pair == NULL || pair->type != jbvBinary || !JsonContainerIsArray(pair->val.binary.data) ||
 			JsonContainerSize(pair->val.binary.data) != 2)
@@ -509,13 +535,11 @@ archive_span_in(PG_FUNCTION_ARGS)
 			sscanf(pnstrdup(key->val.string.val, key->val.string.len), "%d-%d%c", &year, &mon, &tail) != 2 ||
 			mon < 1 || mon > 12 || year < -4713 || year > 294276)
 			jsonform_error(SPAN_TYPE, "a month is [\"YYYY-MM\", posts]");
-		month = year * 12 + mon - 1;
-		count = jsonform_integer(getIthJsonbValueFromContainer(pair->val.binary.data, 1), SPAN_TYPE, "a month's posts");
-		memcpy(out, &month, 4);
-		memcpy(out + 4, &count, 8);
-		out += SPAN_MONTH_SIZE;
+		months[i].month = year * 12 + mon - 1;
+		months[i].posts = jsonform_integer(getIthJsonbValueFromContainer(pair->val.binary.data, 1), SPAN_TYPE, "a month's posts");
 	}
-	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, flat, size)));
+	flat = span_write_flat(posts, undated, first, last, months, nmonths, 0, &len);
+	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, flat, len, FROM_TEXT)));
 }
 
 /* Binary receive: the flat form as sent, checked in full. */
@@ -527,7 +551,7 @@ archive_span_recv(PG_FUNCTION_ARGS)
 	const char *data = pq_getmsgbytes(buf, buf->len - buf->cursor);
 	Size		len = buf->len - (data - buf->data);
 
-	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, data, len)));
+	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, data, len, FROM_STORED)));
 }
 
 /* Binary send: the flat form. */
@@ -624,7 +648,8 @@ archive_span_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext = span_aggregate_context(fcinfo);
 	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
 
-	PG_RETURN_POINTER(span_unflatten(aggcontext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat)));
+	PG_RETURN_POINTER(span_unflatten(aggcontext, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat),
+									 FROM_STORED));
 }
 
 /* Final function: the state as archive.span. */

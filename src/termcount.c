@@ -121,6 +121,17 @@ typedef struct StemTotal
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/*
+ * Where a summary being read comes from, which decides the error a malformed
+ * one raises: the type's text input (invalid input), or a stored value,
+ * binary input or aggregate state (corrupt data).
+ */
+typedef enum SummaryOrigin
+{
+	FROM_STORED,
+	FROM_TEXT
+} SummaryOrigin;
+
 struct TermCounts
 {
 	MemoryContext mcxt;			/* holds this struct, the table and long keys */
@@ -485,10 +496,19 @@ termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len)
 	return flatten(tc, false, prefix, len);
 }
 
-/* Raise the one error every malformed flat summary gets. */
+/*
+ * Raise the error of a malformed summary, by where it came from: text input
+ * breaking a rule of the type (22P02), or a stored or binary value or
+ * aggregate state that is corrupt (XX001).
+ */
 static void
-corrupt_summary(const char *detail)
+bad_summary(SummaryOrigin origin, const char *detail)
 {
+	if (origin == FROM_TEXT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s", "archive.termcounts"),
+				 errdetail_internal("%s", detail)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("invalid archive term summary"),
@@ -523,29 +543,29 @@ termcounts_tag_is_normal(const char *key, uint32 keylen)
 
 /* Check one key of a flat summary: length, encoding, and the shape of its kind. */
 static void
-check_flat_key(TermKind kind, const char *key, uint32 keylen)
+check_flat_key(SummaryOrigin origin, TermKind kind, const char *key, uint32 keylen)
 {
 	const char *nul = memchr(key, '\0', keylen);
 
 	if (keylen == 0 || keylen > TERMCOUNT_MAX_KEY * 2 + 1)
-		corrupt_summary("term of bad length");
+		bad_summary(origin, "term of bad length");
 	if (kind == TERMS_TAGS)
 	{
 		if (nul != NULL)
-			corrupt_summary("tag holds a NUL byte");
+			bad_summary(origin, "tag holds a NUL byte");
 		if (!pg_verifymbstr(key, keylen, true))
-			corrupt_summary("tag is not valid in the database encoding");
+			bad_summary(origin, "tag is not valid in the database encoding");
 		if (!termcounts_tag_is_normal(key, keylen))
-			corrupt_summary("tag is not normalised");
+			bad_summary(origin, "tag is not normalised");
 		return;
 	}
 	/* motif keys: stem NUL surface, both non-empty, one NUL only */
 	if (nul == NULL || nul == key || nul == key + keylen - 1 ||
 		memchr(nul + 1, '\0', keylen - (nul - key) - 1) != NULL)
-		corrupt_summary("motif term is not stem and word");
+		bad_summary(origin, "motif term is not stem and word");
 	if (!pg_verifymbstr(key, nul - key, true) ||
 		!pg_verifymbstr(nul + 1, keylen - (nul - key) - 1, true))
-		corrupt_summary("motif term is not valid in the database encoding");
+		bad_summary(origin, "motif term is not valid in the database encoding");
 }
 
 /*
@@ -554,7 +574,7 @@ check_flat_key(TermKind kind, const char *key, uint32 keylen)
  * The totals are kept in a hash table by stem (the key up to its NUL).
  */
 static void
-check_stem_totals(const TermCount *terms, int nterms, int64 rows)
+check_stem_totals(SummaryOrigin origin, const TermCount *terms, int nterms, int64 rows)
 {
 	stemtotals_hash *totals = stemtotals_create(CurrentMemoryContext, Max(nterms, 16), NULL);
 
@@ -567,7 +587,7 @@ check_stem_totals(const TermCount *terms, int nterms, int64 rows)
 		if (!found)
 			stem->total = 0;
 		if (terms[i].count > rows - stem->total)
-			corrupt_summary("stem count out of range");
+			bad_summary(origin, "stem count out of range");
 		stem->total += terms[i].count;
 	}
 	stemtotals_destroy(totals);
@@ -577,11 +597,12 @@ check_stem_totals(const TermCount *terms, int nterms, int64 rows)
  * Read a flat summary into a new TermCounts in mcxt, checking everything:
  * version, kind, bounds, lengths, encoding, canonical order (unless it is an
  * aggregate state, see flatten), no repeated term, and count <= rows (for
- * motifs: each stem's total <= rows).  Any failure is an ERROR, never a
- * wrong answer.
+ * motifs: each stem's total <= rows).  Any failure is an ERROR (which one
+ * depends on the origin, see bad_summary), never a wrong answer.
  */
 static TermCounts *
-unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
+unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical,
+		  SummaryOrigin origin)
 {
 	uint8		version;
 	uint8		kind;
@@ -596,7 +617,7 @@ unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
 	TermCount  *terms;
 
 	if (len < TERMCOUNT_HEADER_SIZE)
-		corrupt_summary("too short");
+		bad_summary(origin, "too short");
 	memcpy(&version, data, 1);
 	memcpy(&kind, data + 1, 1);
 	memcpy(&reserved, data + 2, 2);
@@ -605,18 +626,18 @@ unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
 	memcpy(&error, data + 16, 8);
 	memcpy(&nterms, data + 24, 4);
 	if (version != TERMCOUNT_FLAT_VERSION)
-		corrupt_summary("unknown version");
+		bad_summary(origin, "unknown version");
 	if ((kind != TERMS_TAGS && kind != TERMS_MOTIFS) || reserved != 0)
-		corrupt_summary("unknown kind");
+		bad_summary(origin, "unknown kind");
 	if (capacity < TERMCOUNT_MIN_CAPACITY || capacity > TERMCOUNT_MAX_CAPACITY)
-		corrupt_summary("capacity out of range");
+		bad_summary(origin, "capacity out of range");
 	if (rows < 0 || error < 0 || error > rows)
-		corrupt_summary("rows or error out of range");
+		bad_summary(origin, "rows or error out of range");
 	if (nterms < 0 || nterms > capacity * 2)
-		corrupt_summary("more terms than the capacity allows");
+		bad_summary(origin, "more terms than the capacity allows");
 	/* every term takes its fixed part and at least one key byte */
 	if ((Size) nterms > (len - TERMCOUNT_HEADER_SIZE) / (TERMCOUNT_TERM_SIZE + 1))
-		corrupt_summary("truncated term");
+		bad_summary(origin, "truncated term");
 
 	/*
 	 * A state's table is sized for its terms at once (no growing); a
@@ -633,29 +654,29 @@ unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
 		TermCount	term;
 
 		if (end - data < TERMCOUNT_TERM_SIZE)
-			corrupt_summary("truncated term");
+			bad_summary(origin, "truncated term");
 		memcpy(&term.count, data, 8);
 		memcpy(&term.keylen, data + 8, 4);
 		data += TERMCOUNT_TERM_SIZE;
 		if (term.keylen > (Size) (end - data))
-			corrupt_summary("truncated term");
+			bad_summary(origin, "truncated term");
 		term.key = data;
-		check_flat_key(tc->kind, term.key, term.keylen);
+		check_flat_key(origin, tc->kind, term.key, term.keylen);
 		if (term.count <= 0 || term.count > rows)
-			corrupt_summary("term count out of range");
+			bad_summary(origin, "term count out of range");
 		if (canonical && i > 0 && termcount_compare(&prev, &term) >= 0)
-			corrupt_summary("terms out of order or repeated");
+			bad_summary(origin, "terms out of order or repeated");
 		/* any key repeated (in order, with another count) is found here */
 		if (!termcounts_add_new(tc, term.key, term.keylen, term.count))
-			corrupt_summary("terms out of order or repeated");
+			bad_summary(origin, "terms out of order or repeated");
 		terms[i] = term;
 		prev = term;
 		data += term.keylen;
 	}
 	if (data != end)
-		corrupt_summary("trailing bytes");
+		bad_summary(origin, "trailing bytes");
 	if (tc->kind == TERMS_MOTIFS)
-		check_stem_totals(terms, nterms, rows);
+		check_stem_totals(origin, terms, nterms, rows);
 	pfree(terms);
 	return tc;
 }
@@ -664,19 +685,20 @@ unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical)
 TermCounts *
 termcounts_unflatten(MemoryContext mcxt, const char *data, Size len)
 {
-	return unflatten(mcxt, data, len, true);
+	return unflatten(mcxt, data, len, true, FROM_STORED);
 }
 
 /* Read a flat aggregate state, terms in any order (see unflatten). */
 TermCounts *
 termcounts_unflatten_state(MemoryContext mcxt, const char *data, Size len)
 {
-	return unflatten(mcxt, data, len, false);
+	return unflatten(mcxt, data, len, false, FROM_STORED);
 }
 
 /*
  * Build a summary from loose parts (the text input form), checked exactly as
- * a flat summary is: sort the terms into canonical order, flatten, unflatten.
+ * a flat summary is: sort the terms into canonical order, flatten, unflatten;
+ * a broken rule is invalid text input.
  */
 TermCounts *
 termcounts_from_terms(MemoryContext mcxt, TermKind kind, int32 capacity,
@@ -687,5 +709,5 @@ termcounts_from_terms(MemoryContext mcxt, TermKind kind, int32 capacity,
 
 	qsort(terms, nterms, sizeof(TermCount), termcount_compare);
 	flat = write_flat(kind, capacity, rows, error, terms, nterms, 0, &len);
-	return termcounts_unflatten(mcxt, flat, len);
+	return unflatten(mcxt, flat, len, true, FROM_TEXT);
 }
