@@ -220,55 +220,88 @@ FROM (VALUES ('{"posts": 2, "undated": 2, "first": null, "last": null, "months":
 -- through COPY ... FORMAT binary: a bytea written with COPY TO is, field for
 -- field, the binary input of a span column read back with COPY FROM.  The file
 -- is named after the backend's pid ($PPID of the shell) and removed on reading.
-CREATE FUNCTION pg_temp.span_recv_text(flat bytea) RETURNS text LANGUAGE plpgsql AS $$
+-- The helper returns the value read, as text, or the error it raised:
+-- SQLSTATE, message and detail.
+CREATE FUNCTION pg_temp.span_recv_text(wire bytea) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     result text;
+    state text;
+    message text;
+    detail text;
 BEGIN
     CREATE TEMP TABLE span_recv_tmp (s archive.span);
     EXECUTE format('COPY (SELECT %L::bytea) TO PROGRAM %L WITH (FORMAT binary)',
-                   flat, 'cat > /tmp/archive_regress_span_$PPID.bin');
+                   wire, 'cat > /tmp/archive_regress_span_$PPID.bin');
     EXECUTE format('COPY span_recv_tmp FROM PROGRAM %L WITH (FORMAT binary)',
                    'exec 3< /tmp/archive_regress_span_$PPID.bin && rm -f /tmp/archive_regress_span_$PPID.bin && cat <&3');
     SELECT s::text INTO result FROM span_recv_tmp;
     DROP TABLE span_recv_tmp;
     RETURN result;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    RETURN format('ERROR %s: %s (%s)', state, message, detail);
 END
 $$;
-\set SHOW_CONTEXT never
 
--- Binary round trip of every group's span.
-SELECT topic, pg_temp.span_recv_text(archive.span_send(s)) = s::text AS binary_round_trip
+-- Binary round trip of every group's span, and of far times; what is received
+-- sends the very bytes it came from.
+SELECT topic, pg_temp.span_recv_text(archive.span_send(s)) = s::text AS binary_round_trip,
+       archive.span_send(pg_temp.span_recv_text(archive.span_send(s))::archive.span) = archive.span_send(s)
+       AS sends_same_bytes
 FROM (SELECT topic, archive.topic_span(published_at) AS s FROM span_posts GROUP BY topic) t
 ORDER BY topic;
--- The flat form: 40 header bytes and 12 per month (go: 3 months).
-SELECT length(archive.span_send(s)) AS bytes
-FROM (SELECT archive.topic_span(published_at) AS s FROM span_posts WHERE topic = 'go') t;
+SELECT pg_temp.span_recv_text(archive.span_send(s)) = s::text AS binary_round_trip
+FROM (SELECT archive.topic_span(t) AS s
+      FROM (VALUES ('4713-11-24 00:00:00+00 BC'::timestamptz), ('0044-03-15 12:00:00+00 BC'),
+                   ('294276-12-31 23:59:59.999999+00')) v(t)) x;
 
--- Corrupted binary input is refused (all edits are the same on either byte order).
--- Layout: 0 version, 1-3 reserved, 4-7 nmonths, 8-15 posts, 16-23 undated,
--- 24-31 first, 32-39 last, then per month 4 bytes month and 8 bytes posts.
-CREATE TEMP TABLE span_flat AS
+-- The binary form is the same on every server: integers in network byte order
+-- (big-endian), whatever the server's own.  By hand, field by field: version
+-- 2, posts 3, undated 1, first 2000-01-01 00:00:01 UTC (1000000 microseconds
+-- after 2000-01-01: 0f4240), last 2000-02-01 (31 days: 26f9d14a000), two
+-- months; each month its number (year * 12 + month - 1: 24000 is 5dc0) and its
+-- posts.
+SELECT encode(b, 'hex') AS wire,
+       b = decode('02' || '0000000000000003' || '0000000000000001'
+                  || '00000000000f4240' || '0000026f9d14a000' || '00000002'
+                  || '00005dc0' || '0000000000000001' || '00005dc1' || '0000000000000001', 'hex') AS big_endian
+FROM (SELECT archive.span_send('{"posts": 3, "undated": 1, "first": "2000-01-01T00:00:01Z",
+                                 "last": "2000-02-01T00:00:00Z", "months": [["2000-01", 1], ["2000-02", 1]]}') AS b) t;
+-- Undated posts only: first and last are 0, no month.
+SELECT encode(archive.span_send('{"posts": 2, "undated": 2, "first": null, "last": null, "months": []}'), 'hex') AS wire;
+
+-- Malformed binary input is refused with invalid_binary_representation (22P03),
+-- never read as another value.  Layout (offsets from 0): 0 version, 1-8 posts,
+-- 9-16 undated, 17-24 first, 25-32 last, 33-36 nmonths, then per month 4 bytes
+-- month and 8 bytes posts (at 37, 49, 61 for go's three months): 73 bytes.
+CREATE TEMP TABLE span_wire AS
     SELECT archive.span_send(archive.topic_span(published_at)) AS b FROM span_posts WHERE topic = 'go';
-SELECT pg_temp.span_recv_text(substr(b, 1, 39)) FROM span_flat;                       -- too short
-SELECT pg_temp.span_recv_text(set_byte(b, 0, 2)) FROM span_flat;                      -- version
-SELECT pg_temp.span_recv_text(set_byte(b, 2, 1)) FROM span_flat;                      -- reserved byte
-SELECT pg_temp.span_recv_text(b || '\x00'::bytea) FROM span_flat;                     -- trailing byte
-SELECT pg_temp.span_recv_text(substr(b, 1, 51)) FROM span_flat;                       -- cut inside a month
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 9 FOR 8)) FROM span_flat;   -- posts -1
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 17 FOR 8)) FROM span_flat;  -- undated -1
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\xffffffff' FROM 5 FOR 4)) FROM span_flat;           -- nmonths -1
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 45 FOR 8)) FROM span_flat;  -- month posts -1
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\x0000000000000000' FROM 45 FOR 8)) FROM span_flat;  -- month posts 0
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\x0000000000000000' FROM 25 FOR 8)) FROM span_flat;  -- first is 2000-01-01
-SELECT pg_temp.span_recv_text(overlay(b PLACING '\x8080808080808080' FROM 25 FOR 8)) FROM span_flat;  -- first before 4714 BC
--- the last two months swapped (2020-05 before 2020-02)
-SELECT pg_temp.span_recv_text(substr(b, 1, 52) || substr(b, 65, 12) || substr(b, 53, 12)) FROM span_flat;
--- the first two months swapped: first (in 2020-01) is not in the first month (2020-02)
-SELECT pg_temp.span_recv_text(substr(b, 1, 40) || substr(b, 53, 12) || substr(b, 41, 12) || substr(b, 65))
-FROM span_flat;
--- the second month repeated in place of the third
-SELECT pg_temp.span_recv_text(substr(b, 1, 52) || substr(b, 53, 12) || substr(b, 53, 12)) FROM span_flat;
-\set SHOW_CONTEXT errors
+SELECT length(b) AS bytes FROM span_wire;
+SELECT c.edit, pg_temp.span_recv_text(c.bytes) AS received
+FROM span_wire, LATERAL (VALUES
+    ('empty', '\x'::bytea),
+    ('cut in the header', substr(b, 1, 36)),
+    ('version 1 (the old native-order form)', set_byte(b, 0, 1)),
+    ('version 3', set_byte(b, 0, 3)),
+    ('a byte after the last month', b || '\x00'::bytea),
+    ('cut inside a month', substr(b, 1, 72)),
+    ('posts -1', overlay(b PLACING '\xffffffffffffffff' FROM 2 FOR 8)),
+    ('posts in native order (5 little-endian)', overlay(b PLACING '\x0500000000000000' FROM 2 FOR 8)),
+    ('undated -1', overlay(b PLACING '\xffffffffffffffff' FROM 10 FOR 8)),
+    ('undated 5: no post dated, but months', overlay(b PLACING '\x0000000000000005' FROM 10 FOR 8)),
+    ('nmonths -1', overlay(b PLACING '\xffffffff' FROM 34 FOR 4)),
+    ('nmonths 2', overlay(b PLACING '\x00000002' FROM 34 FOR 4)),
+    ('nmonths 4', overlay(b PLACING '\x00000004' FROM 34 FOR 4)),
+    ('month posts -1', overlay(b PLACING '\xffffffffffffffff' FROM 42 FOR 8)),
+    ('month posts 0', overlay(b PLACING '\x0000000000000000' FROM 42 FOR 8)),
+    ('first is 2000-01-01', overlay(b PLACING '\x0000000000000000' FROM 18 FOR 8)),
+    ('first before 4714 BC', overlay(b PLACING '\x8080808080808080' FROM 18 FOR 8)),
+    ('first moved to last, out of the first month', overlay(b PLACING substr(b, 26, 8) FROM 18 FOR 8)),
+    ('first month 2^31 - 1', overlay(b PLACING '\x7fffffff' FROM 38 FOR 4)),
+    ('the last two months swapped', substr(b, 1, 49) || substr(b, 62, 12) || substr(b, 50, 12)),
+    ('the first two months swapped', substr(b, 1, 37) || substr(b, 50, 12) || substr(b, 38, 12) || substr(b, 62)),
+    ('the second month in place of the third', substr(b, 1, 49) || substr(b, 50, 12) || substr(b, 50, 12))
+) AS c(edit, bytes);
 
 RESET TimeZone;
 RESET DateStyle;

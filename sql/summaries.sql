@@ -197,58 +197,98 @@ FROM (SELECT archive.tag_counts_agg(tags) AS s FROM sum_many) t;
 -- Binary form.  archive.termcounts_send is an ordinary function; termcounts_recv
 -- is reached through COPY ... FORMAT binary (see the span test): a bytea written
 -- with COPY TO is the binary input of a termcounts column read back with COPY FROM.
-CREATE FUNCTION pg_temp.termcounts_recv_text(flat bytea) RETURNS text LANGUAGE plpgsql AS $$
+-- The helper returns the value read, as text, or the error it raised: SQLSTATE,
+-- message and detail.
+CREATE FUNCTION pg_temp.termcounts_recv_text(wire bytea) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     result text;
+    state text;
+    message text;
+    detail text;
 BEGIN
     CREATE TEMP TABLE termcounts_recv_tmp (s archive.termcounts);
     EXECUTE format('COPY (SELECT %L::bytea) TO PROGRAM %L WITH (FORMAT binary)',
-                   flat, 'cat > /tmp/archive_regress_termcounts_$PPID.bin');
+                   wire, 'cat > /tmp/archive_regress_termcounts_$PPID.bin');
     EXECUTE format('COPY termcounts_recv_tmp FROM PROGRAM %L WITH (FORMAT binary)',
                    'exec 3< /tmp/archive_regress_termcounts_$PPID.bin && rm -f /tmp/archive_regress_termcounts_$PPID.bin && cat <&3');
     SELECT s::text INTO result FROM termcounts_recv_tmp;
     DROP TABLE termcounts_recv_tmp;
     RETURN result;
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    RETURN format('ERROR %s: %s (%s)', state, message, detail);
 END
 $$;
-\set SHOW_CONTEXT never
 SELECT pg_temp.termcounts_recv_text(archive.termcounts_send(s)) = s::text AS tags_binary_round_trip
 FROM (SELECT archive.tag_counts_agg(tags) AS s FROM sum_posts) t;
 SELECT pg_temp.termcounts_recv_text(archive.termcounts_send(s)) = s::text AS motifs_binary_round_trip
 FROM (SELECT archive.title_terms_agg(title) AS s FROM sum_posts) t;
+-- A pruned summary too; and what is received sends the very bytes it came from.
+SELECT archive.max_error(s) > 0 AS pruned,
+       pg_temp.termcounts_recv_text(archive.termcounts_send(s)) = s::text AS pruned_binary_round_trip,
+       archive.termcounts_send(pg_temp.termcounts_recv_text(archive.termcounts_send(s))::archive.termcounts)
+       = archive.termcounts_send(s) AS sends_same_bytes
+FROM sum_bounded;
 
--- Corrupted binary input is refused (all edits are the same on either byte order).
--- Layout: 0 version, 1 kind, 2-3 reserved, 4-7 capacity, 8-15 rows, 16-23 error,
--- 24-27 nterms, then per term 8 bytes count, 4 bytes key length, the key.
--- The base: rows 3, terms "aa" 2, "ab" 1, "ac" 1, each 14 bytes (at offsets 28,
--- 42, 56; keys at 40, 54, 68): 70 bytes.
-CREATE TEMP TABLE sum_flat AS
+-- The binary form is the same on every server: integers in network byte order
+-- (big-endian), whatever the server's own.  By hand, field by field: version 2,
+-- kind 1 (tags) or 2 (motifs), capacity 16 (00000010), rows 3, error 1, two
+-- terms; each term its count, its key length, its key ("aa" 6161, "b" 62; a
+-- motif key is stem, a NUL byte, word: "test" 74657374, 00, "tests").
+SELECT encode(b, 'hex') AS wire,
+       b = decode('02' || '01' || '00000010' || '0000000000000003' || '0000000000000001' || '00000002'
+                  || '0000000000000002' || '00000002' || '6161'
+                  || '0000000000000001' || '00000001' || '62', 'hex') AS big_endian
+FROM (SELECT archive.termcounts_send('{"kind": "tags", "capacity": 16, "rows": 3, "error": 1,
+                                      "terms": [["aa", 2], ["b", 1]]}') AS b) t;
+SELECT encode(b, 'hex') AS wire,
+       b = decode('02' || '02' || '00000010' || '0000000000000002' || '0000000000000000' || '00000001'
+                  || '0000000000000002' || '0000000a' || '74657374' || '00' || '7465737473', 'hex') AS big_endian
+FROM (SELECT archive.termcounts_send('{"kind": "motifs", "capacity": 16, "rows": 2, "error": 0,
+                                      "terms": [["test", "tests", 2]]}') AS b) t;
+
+-- Malformed binary input is refused with invalid_binary_representation (22P03),
+-- never read as another value.  Layout (offsets from 0): 0 version, 1 kind,
+-- 2-5 capacity, 6-13 rows, 14-21 error, 22-25 nterms, then per term 8 bytes
+-- count, 4 bytes key length, the key.  The base: rows 3, terms "aa" 2, "ab" 1,
+-- "ac" 1, each 14 bytes (at offsets 26, 40, 54; keys at 38, 52, 66): 68 bytes.
+CREATE TEMP TABLE sum_wire AS
     SELECT archive.termcounts_send('{"kind": "tags", "capacity": 16, "rows": 3, "error": 0,
                                      "terms": [["aa", 2], ["ab", 1], ["ac", 1]]}') AS b;
-SELECT length(b) AS bytes, pg_temp.termcounts_recv_text(b) AS base FROM sum_flat;
-SELECT pg_temp.termcounts_recv_text(substr(b, 1, 27)) FROM sum_flat;                 -- too short
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 0, 2)) FROM sum_flat;                -- version
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 1, 3)) FROM sum_flat;                -- kind
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 1, 2)) FROM sum_flat;                -- tags read as motifs
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 3, 1)) FROM sum_flat;                -- reserved byte
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffff' FROM 5 FOR 4)) FROM sum_flat;           -- capacity -1
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\x7f7f7f7f' FROM 5 FOR 4)) FROM sum_flat;           -- capacity huge
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 9 FOR 8)) FROM sum_flat;   -- rows -1
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\x0000000000000000' FROM 9 FOR 8)) FROM sum_flat;   -- rows 0
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 17 FOR 8)) FROM sum_flat;  -- error -1
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffff' FROM 25 FOR 4)) FROM sum_flat;          -- nterms -1
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\x7f7f7f7f' FROM 25 FOR 4)) FROM sum_flat;          -- nterms huge
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\x00000000' FROM 25 FOR 4)) FROM sum_flat;          -- nterms 0
-SELECT pg_temp.termcounts_recv_text(substr(b, 1, length(b) - 1)) FROM sum_flat;      -- last key cut
-SELECT pg_temp.termcounts_recv_text(b || '\x00'::bytea) FROM sum_flat;               -- trailing byte
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffffffffffff' FROM 29 FOR 8)) FROM sum_flat;  -- count -1
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\xffffffff' FROM 37 FOR 4)) FROM sum_flat;          -- key length huge
-SELECT pg_temp.termcounts_recv_text(overlay(b PLACING '\x00000000' FROM 37 FOR 4)) FROM sum_flat;          -- key length 0
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 41, 0)) FROM sum_flat;               -- NUL in a tag
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 41, 255)) FROM sum_flat;             -- not UTF-8
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 55, ascii('c'))) FROM sum_flat;      -- ab -> ac: ac twice, same count
-SELECT pg_temp.termcounts_recv_text(set_byte(b, 55, ascii('a'))) FROM sum_flat;      -- ab -> aa: aa twice, other counts
--- the two terms of count 1 swapped (ac before ab)
-SELECT pg_temp.termcounts_recv_text(substr(b, 1, 42) || substr(b, 57, 14) || substr(b, 43, 14)) FROM sum_flat;
-\set SHOW_CONTEXT errors
+SELECT length(b) AS bytes, pg_temp.termcounts_recv_text(b) AS base FROM sum_wire;
+SELECT c.edit, pg_temp.termcounts_recv_text(c.bytes) AS received
+FROM sum_wire, LATERAL (VALUES
+    ('empty', '\x'::bytea),
+    ('cut in the header', substr(b, 1, 25)),
+    ('version 1 (the old native-order form)', set_byte(b, 0, 1)),
+    ('version 3', set_byte(b, 0, 3)),
+    ('kind 3', set_byte(b, 1, 3)),
+    ('tags read as motifs', set_byte(b, 1, 2)),
+    ('capacity -1', overlay(b PLACING '\xffffffff' FROM 3 FOR 4)),
+    ('capacity 15', overlay(b PLACING '\x0000000f' FROM 3 FOR 4)),
+    ('capacity 2^31 - 1', overlay(b PLACING '\x7fffffff' FROM 3 FOR 4)),
+    ('capacity in native order (16 little-endian)', overlay(b PLACING '\x10000000' FROM 3 FOR 4)),
+    ('rows -1', overlay(b PLACING '\xffffffffffffffff' FROM 7 FOR 8)),
+    ('rows 0', overlay(b PLACING '\x0000000000000000' FROM 7 FOR 8)),
+    ('error -1', overlay(b PLACING '\xffffffffffffffff' FROM 15 FOR 8)),
+    ('error 4, above rows', overlay(b PLACING '\x0000000000000004' FROM 15 FOR 8)),
+    ('nterms -1', overlay(b PLACING '\xffffffff' FROM 23 FOR 4)),
+    ('nterms 2^31 - 1', overlay(b PLACING '\x7fffffff' FROM 23 FOR 4)),
+    ('nterms 4', overlay(b PLACING '\x00000004' FROM 23 FOR 4)),
+    ('nterms 2', overlay(b PLACING '\x00000002' FROM 23 FOR 4)),
+    ('nterms 0', overlay(b PLACING '\x00000000' FROM 23 FOR 4)),
+    ('last key cut', substr(b, 1, length(b) - 1)),
+    ('a byte after the last term', b || '\x00'::bytea),
+    ('count -1', overlay(b PLACING '\xffffffffffffffff' FROM 27 FOR 8)),
+    ('count 4, above rows', overlay(b PLACING '\x0000000000000004' FROM 27 FOR 8)),
+    ('key length 2^32 - 1', overlay(b PLACING '\xffffffff' FROM 35 FOR 4)),
+    ('key length 0', overlay(b PLACING '\x00000000' FROM 35 FOR 4)),
+    ('key length 3', overlay(b PLACING '\x00000003' FROM 35 FOR 4)),
+    ('NUL in a tag', set_byte(b, 38, 0)),
+    ('not UTF-8', set_byte(b, 38, 255)),
+    ('upper case', set_byte(b, 38, ascii('A'))),
+    ('ab -> ac: ac twice, same count', set_byte(b, 53, ascii('c'))),
+    ('ab -> aa: aa twice, other counts', set_byte(b, 53, ascii('a'))),
+    ('the two terms of count 1 swapped', substr(b, 1, 40) || substr(b, 55, 14) || substr(b, 41, 14))
+) AS c(edit, bytes);
 RESET DateStyle;

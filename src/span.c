@@ -9,10 +9,13 @@
  * server whatever its TimeZone.  A row with a NULL time counts as a post and
  * as undated; it is in no month.  Infinite times are refused.
  *
- * Flat form (native byte order): uint8 version, 3 reserved bytes (0),
- * int32 nmonths, int64 posts, int64 undated, int64 first, int64 last, then
- * nmonths times (int32 month, int64 posts), months ascending, where month is
- * year * 12 + month - 1.  first and last are 0 when no post is dated.
+ * Flat form (native byte order; what is stored, and what aggregate states
+ * are between the processes of one server): uint8 version, 3 reserved bytes
+ * (0), int32 nmonths, int64 posts, int64 undated, int64 first, int64 last,
+ * then nmonths times (int32 month, int64 posts), months ascending, where
+ * month is year * 12 + month - 1.  first and last are 0 when no post is
+ * dated.  Binary send and receive use the portable wire form instead
+ * (network byte order, see archive_span_send).
  *
  * Memory is one entry per distinct month of the input, whatever the rows.
  *
@@ -39,17 +42,23 @@
 #define SPAN_TYPE "archive.span"
 #define SPAN_FLAT_VERSION 1
 #define SPAN_HEADER_SIZE (1 + 3 + 4 + 8 + 8 + 8 + 8)
+/* One month, flat and on the wire: month and posts. */
 #define SPAN_MONTH_SIZE (4 + 8)
+/* Version byte of the wire form (see archive_span_send); 1 was the flat form as it is. */
+#define SPAN_WIRE_VERSION 2
+/* Fixed header of the wire form: version, posts, undated, first, last, nmonths. */
+#define SPAN_WIRE_HEADER_SIZE (1 + 8 + 8 + 8 + 8 + 4)
 
 /*
  * Where a span being read comes from, which decides the error a malformed
- * one raises: the type's text input (invalid input), or a stored value,
- * binary input or aggregate state (corrupt data).
+ * one raises: the type's text or binary input (invalid input), or a stored
+ * value or aggregate state (corrupt data).
  */
 typedef enum SpanOrigin
 {
 	FROM_STORED,
-	FROM_TEXT
+	FROM_TEXT,
+	FROM_BINARY
 } SpanOrigin;
 
 typedef struct MonthEntry
@@ -250,14 +259,19 @@ span_flatten(const SpanState *state, Size prefix, Size *len)
 
 /*
  * Raise the error of a malformed span, by where it came from: text input
- * breaking a rule of the type (22P02), or a stored or binary value or
- * aggregate state that is corrupt (XX001).
+ * breaking a rule of the type (22P02), malformed binary input (22P03), or a
+ * stored value or aggregate state that is corrupt (XX001).
  */
 static void
 bad_span(SpanOrigin origin, const char *detail)
 {
 	if (origin == FROM_TEXT)
 		jsonform_error(SPAN_TYPE, detail);
+	if (origin == FROM_BINARY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary input for type %s", SPAN_TYPE),
+				 errdetail_internal("%s", detail)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("invalid archive span"),
@@ -542,28 +556,100 @@ archive_span_in(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, flat, len, FROM_TEXT)));
 }
 
-/* Binary receive: the flat form as sent, checked in full. */
+/* Raise the binary input's error unless buf holds n more bytes. */
+static void
+span_recv_need(StringInfo buf, Size n)
+{
+	if (n > (Size) (buf->len - buf->cursor))
+		bad_span(FROM_BINARY, "truncated");
+}
+
+/*
+ * Binary receive: the wire form (see archive_span_send).  Each length is
+ * checked against what is left of the message before it is read, and the
+ * message must end with the last month; the span then gets every check of
+ * the flat form.  Anything else is invalid binary input.
+ */
 PG_FUNCTION_INFO_V1(archive_span_recv);
 Datum
 archive_span_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	const char *data = pq_getmsgbytes(buf, buf->len - buf->cursor);
-	Size		len = buf->len - (data - buf->data);
+	int			version;
+	int64		posts;
+	int64		undated;
+	TimestampTz first;
+	TimestampTz last;
+	int32		nmonths;
+	SpanMonth  *months;
+	char	   *flat;
+	Size		len;
 
-	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, data, len, FROM_STORED)));
+	span_recv_need(buf, SPAN_WIRE_HEADER_SIZE);
+	version = pq_getmsgbyte(buf);
+	if (version != SPAN_WIRE_VERSION)
+		bad_span(FROM_BINARY, psprintf("unsupported format version %d (expected %d)",
+									   version, SPAN_WIRE_VERSION));
+	posts = pq_getmsgint64(buf);
+	undated = pq_getmsgint64(buf);
+	first = pq_getmsgint64(buf);
+	last = pq_getmsgint64(buf);
+	nmonths = (int32) pq_getmsgint(buf, 4);
+	if (nmonths < 0 || nmonths > (buf->len - buf->cursor) / SPAN_MONTH_SIZE)
+		bad_span(FROM_BINARY, "month count does not fit the message");
+	months = palloc(sizeof(SpanMonth) * Max(nmonths, 1));
+	for (int i = 0; i < nmonths; i++)
+	{
+		months[i].month = (int32) pq_getmsgint(buf, 4);
+		months[i].posts = pq_getmsgint64(buf);
+	}
+	if (buf->cursor != buf->len)
+		bad_span(FROM_BINARY, "trailing bytes");
+	flat = span_write_flat(posts, undated, first, last, months, nmonths, 0, &len);
+	PG_RETURN_DATUM(span_datum(span_unflatten(CurrentMemoryContext, flat, len, FROM_BINARY)));
 }
 
-/* Binary send: the flat form. */
+/*
+ * Binary send: the portable wire form of archive.span, which any server
+ * reads whatever its byte order or the sender's.  Every integer is in
+ * network byte order (big-endian), as in PostgreSQL's own binary forms:
+ *
+ *	uint8	version: 2 (SPAN_WIRE_VERSION)
+ *	int64	posts
+ *	int64	undated
+ *	int64	first: microseconds since 2000-01-01 00:00 UTC (the binary form of
+ *			timestamptz); 0 when no post is dated
+ *	int64	last: the same
+ *	int32	nmonths
+ *	then nmonths months, ascending:
+ *	int32	month: year * 12 + month - 1 (years counted astronomically: 0 is
+ *			1 BC)
+ *	int64	posts of that month
+ *
+ * Version 1 was the flat form sent as it is stored, in the sender's byte
+ * order; it is refused on input.
+ */
 PG_FUNCTION_INFO_V1(archive_span_send);
 Datum
 archive_span_send(PG_FUNCTION_ARGS)
 {
-	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
+	SpanState  *state = span_arg(fcinfo, 0);
+	int			nmonths;
+	SpanMonth  *months = span_sorted_months(state, &nmonths);
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendbytes(&buf, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+	pq_sendint8(&buf, SPAN_WIRE_VERSION);
+	pq_sendint64(&buf, state->posts);
+	pq_sendint64(&buf, state->undated);
+	pq_sendint64(&buf, state->first);
+	pq_sendint64(&buf, state->last);
+	pq_sendint32(&buf, nmonths);
+	for (int i = 0; i < nmonths; i++)
+	{
+		pq_sendint32(&buf, months[i].month);
+		pq_sendint64(&buf, months[i].posts);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -631,7 +717,11 @@ archive_span_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(dst);
 }
 
-/* Serialize: the flat form. */
+/*
+ * Serialize: the flat form, in native byte order: a serialized state only
+ * passes between the processes of one server (parallel workers), never to
+ * another server, so it needs no portable form.
+ */
 PG_FUNCTION_INFO_V1(archive_span_serialize);
 Datum
 archive_span_serialize(PG_FUNCTION_ARGS)
@@ -640,7 +730,7 @@ archive_span_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(span_datum((SpanState *) PG_GETARG_POINTER(0)));
 }
 
-/* Deserialize a flat form, checked in full. */
+/* Deserialize a flat form made by archive_span_serialize on this server, checked in full. */
 PG_FUNCTION_INFO_V1(archive_span_deserialize);
 Datum
 archive_span_deserialize(PG_FUNCTION_ARGS)

@@ -5,12 +5,15 @@
  *	  the aggregate machinery shared by every term aggregate: state, combine,
  *	  serialize/deserialize, finals, the union aggregate and the ranking.
  *
- * One summary, two forms:
+ * One summary, three forms:
  *	- inside a query, the transition state is an internal TermAggState in
  *	  the aggregate memory context (fast: no flattening per row);
- *	- between workers, partitions, tables and servers it is the flat form of
- *	  termcount.c, as archive.termcounts (varlena) or as the serialized
- *	  internal state (int32 limit, then the flat form).
+ *	- stored (tables, partitions) and between the processes of one server
+ *	  (parallel workers) it is the flat form of termcount.c, in native byte
+ *	  order, as archive.termcounts (varlena) or as the serialized internal
+ *	  state (int32 limit, then the flat form);
+ *	- in binary send and receive (COPY ... FORMAT binary, clients, other
+ *	  servers) it is the wire form of termcount.c, in network byte order.
  *
  * Ranking.  Tags rank by count, then by the tag's bytes.  Motif entries are
  * (stem, surface word) pairs; they rank by the stem's total count, shown as
@@ -557,28 +560,29 @@ archive_termcounts_in(PG_FUNCTION_ARGS)
 														   terms, nterms)));
 }
 
-/* Binary receive: the flat form as sent, checked in full. */
+/* Binary receive: the portable wire form (see termcounts_recv), checked in full. */
 PG_FUNCTION_INFO_V1(archive_termcounts_recv);
 Datum
 archive_termcounts_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	const char *data = pq_getmsgbytes(buf, buf->len - buf->cursor);
-	Size		len = buf->len - (data - buf->data);
 
-	PG_RETURN_DATUM(termcounts_datum(termcounts_unflatten(CurrentMemoryContext, data, len)));
+	PG_RETURN_DATUM(termcounts_datum(termcounts_recv(CurrentMemoryContext, buf)));
 }
 
-/* Binary send: the flat form. */
+/*
+ * Binary send: the portable wire form, the same bytes from every server
+ * (network byte order; termcounts_send in termcount.c lays it out field by
+ * field).
+ */
 PG_FUNCTION_INFO_V1(archive_termcounts_send);
 Datum
 archive_termcounts_send(PG_FUNCTION_ARGS)
 {
-	bytea	   *flat = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendbytes(&buf, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat));
+	termcounts_send(termcounts_arg(fcinfo, 0), &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -776,7 +780,11 @@ archive_termagg_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(dst);
 }
 
-/* Serialize: int32 limit, then the flat summary. */
+/*
+ * Serialize: int32 limit, then the flat summary, in native byte order: a
+ * serialized state only passes between the processes of one server (parallel
+ * workers), never to another server, so it needs no portable form.
+ */
 PG_FUNCTION_INFO_V1(archive_termagg_serialize);
 Datum
 archive_termagg_serialize(PG_FUNCTION_ARGS)
@@ -792,7 +800,10 @@ archive_termagg_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P((bytea *) out);
 }
 
-/* Deserialize a state written by archive_termagg_serialize, checked in full. */
+/*
+ * Deserialize a state written by archive_termagg_serialize on this server
+ * (native byte order), checked in full; a malformed one is corrupt (XX001).
+ */
 PG_FUNCTION_INFO_V1(archive_termagg_deserialize);
 Datum
 archive_termagg_deserialize(PG_FUNCTION_ARGS)

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 
 #include "termcount.h"
@@ -40,8 +41,12 @@
 #define TERMCOUNT_FLAT_VERSION 1
 /* Fixed header of the flat form: version, kind, 2 reserved, capacity, rows, error, nterms. */
 #define TERMCOUNT_HEADER_SIZE (1 + 1 + 2 + 4 + 8 + 8 + 4)
-/* Fixed part of each flat term: count and key length. */
+/* Fixed part of each term, flat and on the wire: count and key length. */
 #define TERMCOUNT_TERM_SIZE (8 + 4)
+/* Version byte of the wire form (see termcounts_send); 1 was the flat form as it is. */
+#define TERMCOUNT_WIRE_VERSION 2
+/* Fixed header of the wire form: version, kind, capacity, rows, error, nterms. */
+#define TERMCOUNT_WIRE_HEADER_SIZE (1 + 1 + 4 + 8 + 8 + 4)
 
 /* Longest key kept in the table entry itself. */
 #define TERMKEY_INLINE 16
@@ -123,13 +128,14 @@ typedef struct StemTotal
 
 /*
  * Where a summary being read comes from, which decides the error a malformed
- * one raises: the type's text input (invalid input), or a stored value,
- * binary input or aggregate state (corrupt data).
+ * one raises: the type's text or binary input (invalid input), or a stored
+ * value or aggregate state (corrupt data).
  */
 typedef enum SummaryOrigin
 {
 	FROM_STORED,
-	FROM_TEXT
+	FROM_TEXT,
+	FROM_BINARY
 } SummaryOrigin;
 
 struct TermCounts
@@ -420,7 +426,9 @@ termcounts_prune(TermCounts *tc)
 /*
  * Write the flat form of loose parts into a new palloc'd buffer, after
  * `prefix` bytes left for the caller (a varlena header, say); *len gets the
- * flat size without the prefix.  The layout, in native byte order:
+ * flat size without the prefix.  The layout, in native byte order (it is
+ * stored, and handed between the processes of one server; what goes to other
+ * servers is the wire form, see termcounts_send):
  *
  *	uint8 version, uint8 kind, uint16 reserved (0), int32 capacity,
  *	int64 rows, int64 error, int32 nterms,
@@ -498,8 +506,8 @@ termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len)
 
 /*
  * Raise the error of a malformed summary, by where it came from: text input
- * breaking a rule of the type (22P02), or a stored or binary value or
- * aggregate state that is corrupt (XX001).
+ * breaking a rule of the type (22P02), malformed binary input (22P03), or a
+ * stored value or aggregate state that is corrupt (XX001).
  */
 static void
 bad_summary(SummaryOrigin origin, const char *detail)
@@ -508,6 +516,11 @@ bad_summary(SummaryOrigin origin, const char *detail)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type %s", "archive.termcounts"),
+				 errdetail_internal("%s", detail)));
+	if (origin == FROM_BINARY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary input for type %s", "archive.termcounts"),
 				 errdetail_internal("%s", detail)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -710,4 +723,108 @@ termcounts_from_terms(MemoryContext mcxt, TermKind kind, int32 capacity,
 	qsort(terms, nterms, sizeof(TermCount), termcount_compare);
 	flat = write_flat(kind, capacity, rows, error, terms, nterms, 0, &len);
 	return unflatten(mcxt, flat, len, true, FROM_TEXT);
+}
+
+/*
+ * Append the wire form of a summary to buf: the binary form of
+ * archive.termcounts (its send and receive functions), which any server
+ * reads whatever its byte order or the sender's.  Every integer is in
+ * network byte order (big-endian), as in PostgreSQL's own binary forms:
+ *
+ *	uint8	version: 2 (TERMCOUNT_WIRE_VERSION)
+ *	uint8	kind: 1 tags, 2 motifs
+ *	int32	capacity
+ *	int64	rows
+ *	int64	error
+ *	int32	nterms
+ *	then nterms terms, in canonical order (count descending, then key bytes):
+ *	int64	count
+ *	int32	key length in bytes
+ *	bytes	the key: the tag, or for motifs the stem, a NUL byte and the
+ *			word; not NUL-terminated
+ *
+ * Version 1 was the flat form sent as it is stored, in the sender's byte
+ * order; it is refused on input.  The canonical order makes equal summaries
+ * send equal bytes.
+ */
+void
+termcounts_send(const TermCounts *tc, StringInfo buf)
+{
+	int			nterms;
+	TermCount  *terms = termcounts_sorted(tc, &nterms);
+
+	pq_sendint8(buf, TERMCOUNT_WIRE_VERSION);
+	pq_sendint8(buf, (uint8) tc->kind);
+	pq_sendint32(buf, tc->capacity);
+	pq_sendint64(buf, tc->rows);
+	pq_sendint64(buf, tc->error);
+	pq_sendint32(buf, nterms);
+	for (int i = 0; i < nterms; i++)
+	{
+		pq_sendint64(buf, terms[i].count);
+		pq_sendint32(buf, terms[i].keylen);
+		pq_sendbytes(buf, terms[i].key, terms[i].keylen);
+	}
+	pfree(terms);
+}
+
+/* Raise the binary input's error unless buf holds n more bytes. */
+static void
+recv_need(StringInfo buf, Size n)
+{
+	if (n > (Size) (buf->len - buf->cursor))
+		bad_summary(FROM_BINARY, "truncated");
+}
+
+/*
+ * Read the wire form (see termcounts_send) into a new TermCounts in mcxt.
+ * Each length is checked against what is left of the message before it is
+ * read, and the message must end with the last term; the summary then gets
+ * every check of the flat form, in canonical order, so that it sends back
+ * the very bytes it came from.  Anything else is invalid binary input.
+ */
+TermCounts *
+termcounts_recv(MemoryContext mcxt, StringInfo buf)
+{
+	int			version;
+	int			kind;
+	int32		capacity;
+	int64		rows;
+	int64		error;
+	int32		nterms;
+	TermCount  *terms;
+	char	   *flat;
+	Size		len;
+	TermCounts *tc;
+
+	recv_need(buf, TERMCOUNT_WIRE_HEADER_SIZE);
+	version = pq_getmsgbyte(buf);
+	if (version != TERMCOUNT_WIRE_VERSION)
+		bad_summary(FROM_BINARY, psprintf("unsupported format version %d (expected %d)",
+										  version, TERMCOUNT_WIRE_VERSION));
+	kind = pq_getmsgbyte(buf);
+	capacity = (int32) pq_getmsgint(buf, 4);
+	rows = pq_getmsgint64(buf);
+	error = pq_getmsgint64(buf);
+	nterms = (int32) pq_getmsgint(buf, 4);
+	/* every term takes its fixed part and at least one key byte */
+	if (nterms < 0 || nterms > (buf->len - buf->cursor) / (TERMCOUNT_TERM_SIZE + 1))
+		bad_summary(FROM_BINARY, "term count does not fit the message");
+	terms = palloc(sizeof(TermCount) * Max(nterms, 1));
+	for (int i = 0; i < nterms; i++)
+	{
+		recv_need(buf, TERMCOUNT_TERM_SIZE);
+		terms[i].count = pq_getmsgint64(buf);
+		terms[i].keylen = pq_getmsgint(buf, 4);
+		recv_need(buf, terms[i].keylen);
+		terms[i].key = pq_getmsgbytes(buf, (int) terms[i].keylen);
+	}
+	if (buf->cursor != buf->len)
+		bad_summary(FROM_BINARY, "trailing bytes");
+	/* kind is checked with the rest, by unflatten */
+	flat = write_flat((TermKind) kind, capacity, rows, error, terms, nterms, 0, &len);
+	tc = unflatten(mcxt, flat, len, true, FROM_BINARY);
+	pfree(flat);
+	pfree(terms);
+	return tc;
 }

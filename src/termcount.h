@@ -17,6 +17,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* What the terms are; summaries of different kinds never merge. */
 typedef enum TermKind
 {
@@ -59,7 +61,11 @@ extern TermCount *termcounts_sorted(const TermCounts *tc, int *nterms);
 extern int	termcount_compare(const void *a, const void *b);
 extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
 
-/* The flat form: a version byte, then the summary (see termcount.c). */
+/*
+ * The flat form: a version byte, then the summary, in native byte order (see
+ * termcount.c); what is stored, and what aggregate states are between the
+ * processes of one server.
+ */
 extern char *termcounts_flatten(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten(MemoryContext mcxt, const char *data,
 										Size len);
@@ -69,5 +75,9 @@ extern TermCounts *termcounts_unflatten_state(MemoryContext mcxt, const char *da
 extern TermCounts *termcounts_from_terms(MemoryContext mcxt, TermKind kind,
 										 int32 capacity, int64 rows, int64 error,
 										 TermCount *terms, int nterms);
+
+/* The wire form: the portable binary form of the SQL type (see termcount.c). */
+extern void termcounts_send(const TermCounts *tc, StringInfo buf);
+extern TermCounts *termcounts_recv(MemoryContext mcxt, StringInfo buf);
 
 #endif							/* ARCHIVE_TERMCOUNT_H */
