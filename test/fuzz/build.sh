@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # test/fuzz/build.sh: build the libFuzzer targets (clang 14, -fsanitize=fuzzer,address,undefined)
-# into test/fuzz/build/: fuzz_summary (src/termcount.c, src/textnorm.c) and fuzz_motifs
-# (src/motifs.c with them). The sources are compiled unchanged against the server's headers, with
-# assertions on; shim.c stands in for the backend services they call (memory contexts, ereport,
-# UTF-8 checks, case folding; see its header). A backend cannot be linked into a program, so what
-# the sources refer to and the targets never reach (the SQL-callable wrappers: SPI, arrays, fmgr
-# glue) is stubbed: the first link lists the undefined symbols, each becomes a function that
-# aborts, naming itself, and the second link uses them. Prints the paths of the targets.
+# into test/fuzz/build/: fuzz_summary (src/termcount.c, src/textnorm.c), fuzz_motifs
+# (src/motifs.c with them) and fuzz_span (src/span.c). The sources are compiled unchanged against
+# the server's headers, with assertions on; shim.c stands in for the backend services they call
+# (memory contexts, ereport, UTF-8 checks, case folding, binary messages, the UTC calendar; see its
+# header). A backend cannot be linked into a program, so what the sources refer to and the targets
+# never reach (the SQL-callable wrappers: SPI, arrays, fmgr glue) is stubbed: the first link lists
+# the undefined symbols, each becomes a function that aborts, naming itself, and the second link
+# uses them. Prints the paths of the targets.
 #   CC=clang-14 ... to choose the compiler; needs libclang-rt-14-dev (the fuzzer runtime).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -49,3 +50,4 @@ build() {
 
 build fuzz_summary fuzz_summary.c shim.c ../../src/termcount.c ../../src/textnorm.c
 build fuzz_motifs fuzz_motifs.c shim.c ../../src/termcount.c ../../src/textnorm.c
+build fuzz_span fuzz_span.c shim.c ../../src/span.c

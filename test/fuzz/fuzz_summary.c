@@ -2,23 +2,29 @@
  *
  * fuzz_summary.c
  *	  libFuzzer target over src/termcount.c (the summary core: flat-form
- *	  decoder, counting, pruning) and src/textnorm.c (tag normalisation),
- *	  compiled unchanged with shim.c.  The first byte of an input picks:
+ *	  and wire-form decoders, counting, pruning) and src/textnorm.c (tag
+ *	  normalisation), compiled unchanged with shim.c.  The first byte of an
+ *	  input picks:
  *
- *	  0 mod 4: the rest is a flat summary, as archive.termcounts_recv gets
- *	        it.  termcounts_unflatten must raise an ERROR or accept it; an
- *	        accepted one must flatten back to the very same bytes (no corrupt
- *	        value is read as another).
+ *	  0 mod 4: the rest is a flat summary, as a stored archive.termcounts
+ *	        value is.  termcounts_unflatten must raise an ERROR or accept it;
+ *	        an accepted one must flatten back to the very same bytes (no
+ *	        corrupt value is read as another).
+ *	  1 mod 4: the rest is the wire form, as archive.termcounts_recv gets it
+ *	        from COPY ... FORMAT binary or a client.  termcounts_recv must
+ *	        raise an ERROR or accept it; an accepted one must send back the
+ *	        very same bytes.
  *	  2 mod 4: the rest is a flat aggregate state (terms in any order), as the
  *	        aggregates' deserialize function gets it after the limit.
  *	        termcounts_unflatten_state must raise an ERROR or accept it; an
  *	        accepted one must flatten, read back and flatten to the same bytes.
- *	  odd:  the rest is posts' tags (posts split at 0xFE bytes, tags at 0xFF;
- *	        invalid UTF-8 and NUL bytes are left out, as text never holds
- *	        them), counted as archive.tag_counts_agg does, at capacity 16 so
- *	        that it prunes.  Every normalised tag must pass the flat form's
- *	        check, and the summary must flatten, read back without an ERROR,
- *	        and flatten to the same bytes again.
+ *	  3 mod 4: the rest is posts' tags (posts split at 0xFE bytes, tags at
+ *	        0xFF; invalid UTF-8 and NUL bytes are left out, as text never
+ *	        holds them), counted as archive.tag_counts_agg does, at capacity
+ *	        16 so that it prunes.  Every normalised tag must pass the flat
+ *	        form's check, and the summary must flatten, read back without an
+ *	        ERROR, and flatten to the same bytes again; the same through the
+ *	        wire form.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,6 +57,40 @@ round_trip(MemoryContext cxt, const TermCounts *tc)
 
 	if (len != len2 || memcmp(flat, flat2, len) != 0)
 		FUZZ_FAIL("a summary read back from its flat form flattens differently");
+}
+
+/*
+ * Read len bytes as the wire form.  The message is in a buffer of its own
+ * size (and the NUL byte a StringInfo ends with), so that AddressSanitizer
+ * sees any read past it.
+ */
+static TermCounts *
+recv_wire(MemoryContext cxt, const char *bytes, int len)
+{
+	StringInfoData buf;
+
+	buf.data = palloc(len + 1);
+	memcpy(buf.data, bytes, len);
+	buf.data[len] = '\0';
+	buf.len = len;
+	buf.maxlen = len + 1;
+	buf.cursor = 0;
+	return termcounts_recv(cxt, &buf);
+}
+
+/* Send, receive, send again: must give the same bytes, without an ERROR. */
+static void
+wire_round_trip(MemoryContext cxt, const TermCounts *tc)
+{
+	StringInfoData wire;
+	StringInfoData wire2;
+
+	initStringInfo(&wire);
+	termcounts_send(tc, &wire);
+	initStringInfo(&wire2);
+	termcounts_send(recv_wire(cxt, wire.data, wire.len), &wire2);
+	if (wire.len != wire2.len || memcmp(wire.data, wire2.data, wire.len) != 0)
+		FUZZ_FAIL("a summary received from its wire form sends other bytes");
 }
 
 static void
@@ -102,6 +142,7 @@ count_tags(MemoryContext cxt, const char *data, size_t size)
 		post = post_end + 1;
 	}
 	round_trip(cxt, tc);
+	wire_round_trip(cxt, tc);
 }
 
 int
@@ -136,6 +177,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			flat = termcounts_flatten(tc, 0, &len);
 			if (len != size - 1 || memcmp(flat, data + 1, len) != 0)
 				FUZZ_FAIL("an accepted flat summary flattens to other bytes");
+		}
+		else if (data[0] % 4 == 1)
+		{
+			TermCounts *tc = recv_wire(cxt, (const char *) data + 1, (int) size - 1);
+			StringInfoData wire;
+
+			must_not_fail = true;
+			initStringInfo(&wire);
+			termcounts_send(tc, &wire);
+			if ((size_t) wire.len != size - 1 || memcmp(wire.data, data + 1, wire.len) != 0)
+				FUZZ_FAIL("an accepted wire form sends back other bytes");
 		}
 		else
 		{

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * shim.c
- *	  The few backend services that src/termcount.c, src/textnorm.c and
- *	  src/motifs.c use, for fuzzing them outside a server (test/fuzz/build.sh).
+ *	  The few backend services that src/termcount.c, src/textnorm.c,
+ *	  src/motifs.c and src/span.c use, for fuzzing them outside a server
+ *	  (test/fuzz/build.sh).
  *
  * The sources are compiled unchanged, against the server's headers; only
  * what they call in the backend is replaced here:
@@ -20,6 +21,16 @@
  *	- str_tolower (case folding of non-ASCII text, which the server does
  *	  through the database's collation): ASCII letters are folded, other
  *	  bytes kept, as a "C" collation does.
+ *	- binary messages (libpq/pqformat.h): reading integers and bytes out of
+ *	  a StringInfo in network byte order, raising the backend's ERROR when
+ *	  the message is too short, and building a bytea result; the rest of
+ *	  StringInfo is libpgcommon's.
+ *	- varlena arguments: a plain (not toasted, not compressed) value is
+ *	  returned as it is, as pg_detoast_datum_packed does; the targets make
+ *	  no other kind.
+ *	- timestamp2tm without a time zone (UTC, as span.c asks for it): the
+ *	  proleptic Gregorian calendar, years counted astronomically, over the
+ *	  range of timestamptz; outside it, -1 as the backend returns.
  *	- Assert: the targets are built with USE_ASSERT_CHECKING, and a failed
  *	  assertion aborts (a finding).
  *
@@ -29,8 +40,12 @@
 
 #include <setjmp.h>
 
+#include "datatype/timestamp.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "shim.h"
 
@@ -432,6 +447,151 @@ str_tolower(const char *buff, size_t nbytes, Oid collid)
 		out[i] = (buff[i] >= 'A' && buff[i] <= 'Z') ? buff[i] + ('a' - 'A') : buff[i];
 	out[nbytes] = '\0';
 	return out;
+}
+
+/* ---------- binary messages and varlena arguments ---------- */
+
+/* Take n bytes out of msg, or raise the backend's error when fewer are left. */
+static const char *
+msg_take(StringInfo msg, int n)
+{
+	const char *at;
+
+	if (n < 0 || n > msg->len - msg->cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("insufficient data left in message")));
+	at = msg->data + msg->cursor;
+	msg->cursor += n;
+	return at;
+}
+
+int
+pq_getmsgbyte(StringInfo msg)
+{
+	return (unsigned char) *msg_take(msg, 1);
+}
+
+unsigned int
+pq_getmsgint(StringInfo msg, int b)
+{
+	uint16		n16;
+	uint32		n32;
+
+	switch (b)
+	{
+		case 1:
+			return (unsigned char) *msg_take(msg, 1);
+		case 2:
+			memcpy(&n16, msg_take(msg, 2), 2);
+			return pg_ntoh16(n16);
+		case 4:
+			memcpy(&n32, msg_take(msg, 4), 4);
+			return pg_ntoh32(n32);
+	}
+	fprintf(stderr, "fuzz shim: pq_getmsgint of %d bytes\n", b);
+	abort();
+}
+
+int64
+pq_getmsgint64(StringInfo msg)
+{
+	uint64		n64;
+
+	memcpy(&n64, msg_take(msg, 8), 8);
+	return (int64) pg_ntoh64(n64);
+}
+
+const char *
+pq_getmsgbytes(StringInfo msg, int datalen)
+{
+	return msg_take(msg, datalen);
+}
+
+void
+pq_sendbytes(StringInfo buf, const char *data, int datalen)
+{
+	appendBinaryStringInfo(buf, data, datalen);
+}
+
+void
+pq_begintypsend(StringInfo buf)
+{
+	initStringInfo(buf);
+	appendBinaryStringInfo(buf, "\0\0\0\0", VARHDRSZ);
+}
+
+bytea *
+pq_endtypsend(StringInfo buf)
+{
+	SET_VARSIZE(buf->data, buf->len);
+	return (bytea *) buf->data;
+}
+
+struct varlena *
+pg_detoast_datum_packed(struct varlena *datum)
+{
+	if (VARATT_IS_EXTERNAL(datum) || VARATT_IS_COMPRESSED(datum))
+	{
+		fprintf(stderr, "fuzz shim: a toasted value\n");
+		abort();
+	}
+	return datum;
+}
+
+/* ---------- time ---------- */
+
+int
+timestamp2tm(Timestamp dt, int *tzp, struct pg_tm *tm, fsec_t *fsec,
+			 const char **tzn, pg_tz *attimezone)
+{
+	int64		days;
+	int64		usecs;
+	int64		era;
+	int64		doe;
+	int64		yoe;
+	int64		doy;
+	int64		mp;
+
+	if (tzp != NULL)
+	{
+		fprintf(stderr, "fuzz shim: timestamp2tm in a time zone\n");
+		abort();
+	}
+	if (!IS_VALID_TIMESTAMP(dt))
+		return -1;
+	days = dt / USECS_PER_DAY;
+	usecs = dt % USECS_PER_DAY;
+	if (usecs < 0)
+	{
+		days--;
+		usecs += USECS_PER_DAY;
+	}
+
+	/*
+	 * Days to a civil date (H. Hinnant, "chrono-Compatible Low-Level Date
+	 * Algorithms"): count from 0000-03-01, in 400-year eras of 146097 days,
+	 * so that a leap day ends its year.  2000-01-01 is day 730425.
+	 */
+	days += 730425;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	tm->tm_mday = (int) (doy - (153 * mp + 2) / 5 + 1);
+	tm->tm_mon = (int) (mp < 10 ? mp + 3 : mp - 9);
+	tm->tm_year = (int) (yoe + era * 400 + (tm->tm_mon <= 2));
+	tm->tm_hour = (int) (usecs / USECS_PER_HOUR);
+	tm->tm_min = (int) (usecs / USECS_PER_MINUTE % MINS_PER_HOUR);
+	tm->tm_sec = (int) (usecs / USECS_PER_SEC % SECS_PER_MINUTE);
+	*fsec = (fsec_t) (usecs % USECS_PER_SEC);
+	tm->tm_isdst = -1;
+	tm->tm_gmtoff = 0;
+	tm->tm_zone = NULL;
+	if (tzn != NULL)
+		*tzn = NULL;
+	return 0;
 }
 
 /* ---------- per-input setup ---------- */

@@ -2,7 +2,8 @@
 # test/suites/fuzz.sh: a short bounded libFuzzer run (FUZZ_SECONDS, default 10, per target) of the
 # targets in test/fuzz/ (see test/fuzz/build.sh and doc/security.md for what they cover and how to
 # run them longer). Installs clang 14's fuzzer runtime if it is missing, builds the targets, seeds
-# each from the server (the flat forms of real summaries, the sample archive's tags and titles),
+# each from the server (the flat and wire forms of real summaries and spans, the sample archive's
+# tags and titles),
 # then fuzzes in a scratch corpus folder (removed at the end). A target passes when libFuzzer ends
 # without a finding (crash, sanitizer report, failed assertion, FUZZ FINDING) in its time.
 # Prints, per target, the inputs tried, and "SUITE-COUNT: <passed> <failed>".
@@ -25,7 +26,7 @@ printf '%s\n' "$build_out" | grep '^build/' | sed 's/^/fuzz: built test\/fuzz\//
 
 work=$(mktemp -d /tmp/archive_fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/summary" "$work/motifs"
+mkdir -p "$work/summary" "$work/motifs" "$work/span"
 
 # Seeds: written as hex by the server, turned into bytes by xxd.
 seed() { xxd -r -p >"$1"; }
@@ -41,17 +42,38 @@ CREATE EXTENSION archive;
 \\set lines \`cat sample/posts.jsonl\`
 CREATE TEMP TABLE p AS SELECT (archive.post_from_json(l, 'public')).post AS p
                        FROM regexp_split_to_table(:'lines', E'\\n') AS l WHERE l <> '';
--- flat summaries (first byte 00: the value decoder; 02: the aggregate state decoder)
-SELECT 'summary', '00' || encode(archive.termcounts_send(archive.tag_counts_agg((p).tags)), 'hex') FROM p
-UNION ALL SELECT 'summary', '00' || encode(archive.termcounts_send(archive.title_terms_agg((p).title)), 'hex') FROM p
-UNION ALL SELECT 'summary', '02' || encode(archive.termcounts_send(archive.tag_counts_agg((p).tags)), 'hex') FROM p WHERE (p).title < 'F'
-UNION ALL SELECT 'summary', '02' || encode(archive.termcounts_send(archive.title_terms_agg((p).title)), 'hex') FROM p
-UNION ALL SELECT 'summary', '00' || encode(archive.termcounts_send(archive.tag_counts_agg('{}'::text[])), 'hex')
--- posts' tags (first byte odd): tags split at ff, posts at fe
-UNION ALL SELECT 'summary', '01' || string_agg((SELECT coalesce(string_agg(encode(convert_to(t, 'UTF8'), 'hex'), 'ff'), '')
+-- The flat form (what is stored) as bytes, in this scratch database only: both types are varlenas
+-- of int4 alignment, as bytea is.
+CREATE CAST (archive.termcounts AS bytea) WITHOUT FUNCTION;
+CREATE CAST (archive.span AS bytea) WITHOUT FUNCTION;
+CREATE TEMP TABLE s AS
+SELECT archive.tag_counts_agg((p).tags) AS tags, archive.title_terms_agg((p).title) AS titles,
+       archive.topic_span((p).published_at) AS span
+FROM p;
+-- summaries (first byte 00: the flat value decoder; 01: the wire form decoder; 02: the aggregate
+-- state decoder)
+SELECT 'summary', '00' || encode(tags::bytea, 'hex') FROM s
+UNION ALL SELECT 'summary', '00' || encode(titles::bytea, 'hex') FROM s
+UNION ALL SELECT 'summary', '01' || encode(archive.termcounts_send(tags), 'hex') FROM s
+UNION ALL SELECT 'summary', '01' || encode(archive.termcounts_send(titles), 'hex') FROM s
+UNION ALL SELECT 'summary', '02' || encode(archive.tag_counts_agg((p).tags)::bytea, 'hex') FROM p WHERE (p).title < 'F'
+UNION ALL SELECT 'summary', '02' || encode(titles::bytea, 'hex') FROM s
+UNION ALL SELECT 'summary', '00' || encode(archive.tag_counts_agg('{}'::text[])::bytea, 'hex')
+UNION ALL SELECT 'summary', '01' || encode(archive.termcounts_send(archive.tag_counts_agg('{}'::text[])), 'hex')
+-- posts' tags (first byte 03): tags split at ff, posts at fe
+UNION ALL SELECT 'summary', '03' || string_agg((SELECT coalesce(string_agg(encode(convert_to(t, 'UTF8'), 'hex'), 'ff'), '')
                                                   FROM unnest((p).tags) AS t), 'fe')
     FROM p
-UNION ALL SELECT 'summary', '01' || encode(convert_to(' Design  Systems' || E'\\t' || 'ÉCOLE', 'UTF8'), 'hex') || 'ff' || encode(convert_to('Go', 'UTF8'), 'hex')
+UNION ALL SELECT 'summary', '03' || encode(convert_to(' Design  Systems' || E'\\t' || 'ÉCOLE', 'UTF8'), 'hex') || 'ff' || encode(convert_to('Go', 'UTF8'), 'hex')
+-- spans (first byte 00: the wire form; 01: the flat form), of the archive, of undated posts only,
+-- of the ends of time
+UNION ALL SELECT 'span', '00' || encode(archive.span_send(span), 'hex') FROM s
+UNION ALL SELECT 'span', '01' || encode(span::bytea, 'hex') FROM s
+UNION ALL SELECT 'span', v.b || encode(CASE v.b WHEN '00' THEN archive.span_send(x.span) ELSE x.span::bytea END, 'hex')
+    FROM (SELECT archive.topic_span(t) AS span
+          FROM (VALUES (NULL::timestamptz), ('4713-11-24 00:00:00+00 BC'), ('294276-12-31 23:59:59.999999+00')) AS v(t)
+          UNION ALL SELECT archive.topic_span(NULL::timestamptz)) AS x,
+         (VALUES ('00'), ('01')) AS v(b)
 -- titles: all of them, then the first ten at capacity 16 (first byte odd)
 UNION ALL SELECT 'motifs', '00' || string_agg(encode(convert_to((p).title, 'UTF8'), 'hex'), 'fe') FROM p
 UNION ALL SELECT 'motifs', '01' || string_agg(encode(convert_to((p).title, 'UTF8'), 'hex'), 'fe')
@@ -66,7 +88,7 @@ else
 fi
 
 passed=0 failed=0
-for target in summary motifs; do
+for target in summary motifs span; do
   log=$work/$target.log
   rc=0
   (cd "$work" && "$OLDPWD/test/fuzz/build/fuzz_$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
