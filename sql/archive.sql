@@ -691,11 +691,9 @@ CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
 COMMENT ON FUNCTION archive.reference_with_most_tags(jsonb, text[], boolean, boolean) IS
     'Of a jsonb array of posts (each with a tags array), the first that carries most of the given tags (1-based) and how many; NULLs when none carries any. skip_first and skip_last leave out the first and last post';
 
--- A SQL-standard body is bound when created (so no search_path can redirect it) and,
--- with no SET clause, is inlined into the queries that summarise every post by month.
 CREATE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN coalesce(pg_catalog.date_trunc('month', published_at AT TIME ZONE 'UTC')::date, '-infinity');
+    AS 'MODULE_PATHNAME', 'archive_month_of'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION archive.month_of(timestamptz) IS
     'The calendar month (UTC) a post is summarised under; -infinity for an undated post';
 

@@ -818,3 +818,36 @@ archive_span_months(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+/*
+ * archive.month_of(published_at timestamptz): the calendar month (UTC) a post
+ * is summarised under, as the date of its first day; -infinity for NULL (an
+ * undated post), +/-infinity for an infinite time.  In C, not SQL, so that it
+ * costs no SQL function call per post and postgres_fdw, which ships the
+ * extension's functions, can still group by it on a shard.
+ */
+PG_FUNCTION_INFO_V1(archive_month_of);
+Datum
+archive_month_of(PG_FUNCTION_ARGS)
+{
+	TimestampTz ts;
+	struct pg_tm tm;
+	DateADT		month;
+
+	if (PG_ARGISNULL(0))
+	{
+		DATE_NOBEGIN(month);
+		PG_RETURN_DATEADT(month);
+	}
+	ts = PG_GETARG_TIMESTAMPTZ(0);
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		DATE_NOBEGIN(month);
+	else if (TIMESTAMP_IS_NOEND(ts))
+		DATE_NOEND(month);
+	else
+	{
+		utc_fields(ts, &tm);
+		month = date2j(tm.tm_year, tm.tm_mon, 1) - POSTGRES_EPOCH_JDATE;
+	}
+	PG_RETURN_DATEADT(month);
+}

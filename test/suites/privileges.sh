@@ -3,8 +3,7 @@
 # (dropped at the end) with the sample archive loaded and refreshed. Roles are made for the run
 # (named with the process id) and dropped at the end. The checks:
 #   no_definer        no function of the extension is SECURITY DEFINER, and every SQL and PL/pgSQL
-#                     function sets search_path = pg_catalog, pg_temp (but those with a SQL-standard
-#                     body, whose names are bound when it is created)
+#                     function sets search_path = pg_catalog, pg_temp
 #   install_script    sql/archive.sql and the update scripts follow the rules for safe extension
 #                     scripts: no IF NOT EXISTS outside quoted bodies, no @extschema@ inside them, and
 #                     (install script) no CREATE OR REPLACE
@@ -115,7 +114,6 @@ check_rows no_definer "
   SELECT p.oid::regprocedure, 'no SET search_path = pg_catalog, pg_temp'
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
   WHERE p.pronamespace = 'archive'::regnamespace AND l.lanname IN ('sql', 'plpgsql')
-    AND p.prosqlbody IS NULL  -- a SQL-standard body is bound at creation: no path applies to it
     AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)"
 
 # ---------------------------------------------------------------------------------------------
