@@ -279,65 +279,87 @@ group_terms(const TermCounts *tc, const Exclusions *ex, int *ngroups,
 	int			nterms;
 	TermCount  *terms = termcounts_terms(tc, &nterms);
 	RankedTerm *ranked = palloc(sizeof(RankedTerm) * Max(nterms, 1));
-	bool		motifs = termcounts_kind(tc) == TERMS_MOTIFS;
-	bool	   *dropped = palloc0(sizeof(bool) * Max(nterms, 1));
-	int		   *shown = palloc(sizeof(int) * Max(nterms, 1));	/* per group: the term whose word it shows */
-	stemtab_hash *groups = stemtab_create(CurrentMemoryContext, Max(nterms, 16), NULL);
+	stemtab_hash *groups = NULL;
 	int			n = 0;
 	int			kept = 0;
 
-	/*
-	 * Motif keys are "stem NUL word": group by stem (in a hash table), each
-	 * group showing its first word in the order of termcount_compare.  A
-	 * tag is its own stem and word.
-	 */
-	for (int i = 0; i < nterms; i++)
+	if (termcounts_kind(tc) == TERMS_TAGS)
 	{
-		const char *stem = terms[i].key;
-		uint32		stemlen = motifs ? strlen(stem) : terms[i].keylen;
-		const char *word = motifs ? stem + stemlen + 1 : stem;
-		uint32		wordlen = motifs ? terms[i].keylen - stemlen - 1 : stemlen;
-		StemGroup  *group;
-		bool		found;
-		int			g;
+		/* a tag is its own stem and word, and each is kept once */
+		for (int i = 0; i < nterms; i++)
+		{
+			if (!is_excluded(ex, terms[i].key, terms[i].keylen))
+				ranked[kept++] = (RankedTerm)
+				{
+					terms[i].key, terms[i].keylen, terms[i].key, terms[i].keylen, terms[i].count
+				};
+		}
+	}
+	else
+	{
+		bool	   *dropped = palloc0(sizeof(bool) * Max(nterms, 1));
+		int		   *shown = palloc(sizeof(int) * Max(nterms, 1));	/* per group: the term whose word it shows */
 
-		group = stemtab_insert(groups, (StemKey) {stem, stemlen}, &found);
-		if (!found)
+		/*
+		 * Motif keys are "stem NUL word": group by stem (in a hash table),
+		 * each group showing its first word in the order of
+		 * termcount_compare.
+		 */
+		groups = stemtab_create(CurrentMemoryContext, Max(nterms, 16), NULL);
+		for (int i = 0; i < nterms; i++)
 		{
-			group->ranked = n;
-			ranked[n] = (RankedTerm)
+			const char *stem = terms[i].key;
+			uint32		stemlen = strlen(stem);
+			const char *word = stem + stemlen + 1;
+			uint32		wordlen = terms[i].keylen - stemlen - 1;
+			StemGroup  *group;
+			bool		found;
+			int			g;
+
+			group = stemtab_insert(groups, (StemKey) {stem, stemlen}, &found);
+			if (!found)
 			{
-				word, wordlen, stem, stemlen, 0
-			};
-			shown[n++] = i;
+				group->ranked = n;
+				ranked[n] = (RankedTerm)
+				{
+					word, wordlen, stem, stemlen, 0
+				};
+				shown[n++] = i;
+			}
+			g = group->ranked;
+			ranked[g].count += terms[i].count;
+			if (termcount_compare(&terms[i], &terms[shown[g]]) < 0)
+			{
+				shown[g] = i;
+				ranked[g].term = word;
+				ranked[g].termlen = wordlen;
+			}
+			if (is_excluded(ex, word, wordlen) || is_excluded(ex, stem, stemlen))
+				dropped[g] = true;
 		}
-		g = group->ranked;
-		ranked[g].count += terms[i].count;
-		if (termcount_compare(&terms[i], &terms[shown[g]]) < 0)
+		for (int i = 0; i < n; i++)
 		{
-			shown[g] = i;
-			ranked[g].term = word;
-			ranked[g].termlen = wordlen;
+			if (!dropped[i])
+				ranked[kept++] = ranked[i];
 		}
-		if (is_excluded(ex, word, wordlen) || is_excluded(ex, stem, stemlen))
-			dropped[g] = true;
 	}
-	for (int i = 0; i < n; i++)
+
+	/* the grouping table already maps each stem to its place unless groups were dropped */
+	if (index != NULL && (groups == NULL || kept != n))
 	{
-		if (!dropped[i])
-			ranked[kept++] = ranked[i];
-	}
-	if (index != NULL)
-	{
-		stemtab_reset(groups);
+		if (groups == NULL)
+			groups = stemtab_create(CurrentMemoryContext, Max(kept, 16), NULL);
+		else
+			stemtab_reset(groups);
 		for (int i = 0; i < kept; i++)
 		{
 			bool		found;
 
 			stemtab_insert(groups, (StemKey) {ranked[i].stem, ranked[i].stemlen}, &found)->ranked = i;
 		}
-		*index = groups;
 	}
+	if (index != NULL)
+		*index = groups;
 	*ngroups = kept;
 	return ranked;
 }
