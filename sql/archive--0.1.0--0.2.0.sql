@@ -74,6 +74,32 @@ CREATE TRIGGER log_deletes AFTER DELETE ON archive.post_topics
 COMMENT ON COLUMN archive.changes.post_key IS 'Key of a changed public post version, or of the post of a changed membership; NULL for a topic or whole-archive change';
 COMMENT ON COLUMN archive.changes.topic IS 'Slug of a changed topic (its definition), or with post_key of a changed membership; NULL otherwise';
 
+-- log_topic_changes serves archive.topics alone now: no column argument.
+CREATE OR REPLACE FUNCTION archive.log_topic_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (topic) SELECT DISTINCT o.slug FROM old_rows AS o;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (topic) SELECT DISTINCT n.slug FROM new_rows AS n;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_topic_changes() IS 'Trigger: log the topics a statement on archive.topics touched';
+DROP TRIGGER log_inserts ON archive.topics;
+DROP TRIGGER log_updates ON archive.topics;
+DROP TRIGGER log_deletes ON archive.topics;
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.topics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+
 -- Pages list the newest archive.page_references posts.
 ALTER TABLE archive.page_records DROP CONSTRAINT page_records_check;
 ALTER TABLE archive.page_records ADD CHECK (jsonb_array_length("references") <= post_count);

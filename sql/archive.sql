@@ -1118,15 +1118,15 @@ CREATE FUNCTION archive.log_topic_changes() RETURNS trigger
     AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            EXECUTE format('INSERT INTO archive.changes (topic) SELECT DISTINCT %I FROM old_rows', TG_ARGV[0]);
+            INSERT INTO archive.changes (topic) SELECT DISTINCT o.slug FROM old_rows AS o;
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            EXECUTE format('INSERT INTO archive.changes (topic) SELECT DISTINCT %I FROM new_rows', TG_ARGV[0]);
+            INSERT INTO archive.changes (topic) SELECT DISTINCT n.slug FROM new_rows AS n;
         END IF;
         RETURN NULL;
     END
     $$;
-COMMENT ON FUNCTION archive.log_topic_changes() IS 'Trigger: log the topics (column named by the argument) a statement touched';
+COMMENT ON FUNCTION archive.log_topic_changes() IS 'Trigger: log the topics a statement on archive.topics touched';
 
 -- Log that everything must be recomputed (truncate, filler words).
 CREATE FUNCTION archive.log_everything_changed() RETURNS trigger
@@ -1149,11 +1149,11 @@ CREATE TRIGGER log_deletes AFTER DELETE ON archive.posts
 CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.posts
     FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
 CREATE TRIGGER log_inserts AFTER INSERT ON archive.topics
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
 CREATE TRIGGER log_updates AFTER UPDATE ON archive.topics
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
 CREATE TRIGGER log_deletes AFTER DELETE ON archive.topics
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes('slug');
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
 CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.topics
     FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
 CREATE TRIGGER log_inserts AFTER INSERT ON archive.post_topics
