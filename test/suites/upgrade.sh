@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# test/suites/upgrade.sh: the update path from the previous version. In two scratch databases
+# test/suites/upgrade.sh: the update path from every previous version. For each released version
+# <previous> (a frozen install script sql/archive--<previous>.sql), in two scratch databases
 # (created and dropped here), both holding the sample archive (sample/), with
 # archive.page_references = 5 so that pages list only some of their posts:
 #   old      CREATE EXTENSION archive VERSION '<previous>', load, refresh (pages of the old
-#            version), then ALTER EXTENSION archive UPDATE and refresh again;
+#            version), then ALTER EXTENSION archive UPDATE (through the chain of update scripts)
+#            and refresh again;
 #   new      CREATE EXTENSION archive (the current version), load, refresh.
-# <previous> is the version of the one sql/archive--<previous>--<current>.sql there is. Checks:
+# Checks, each named after <previous>:
 #   installed_old   the old database ran the previous version and had its pages
 #   updated         after the update, extversion is the current version and the next refresh is a
 #                   full one (the version is part of what a refresh compares)
@@ -22,15 +24,17 @@ set -euo pipefail
 source test/lib/checks.sh
 
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" archive.control)
-shopt -s nullglob
-updates=(sql/archive--*--"$current".sql)
-if ((${#updates[@]} != 1)); then
-  echo "upgrade: expected one update script to $current in sql/, found ${#updates[@]}" >&2
+previous_versions=()
+for script in sql/archive--*.sql; do
+  version=${script#sql/archive--}
+  version=${version%.sql}
+  [[ $version == *--* || $version == "$current" ]] || previous_versions+=("$version")
+done
+if ((${#previous_versions[@]} == 0)); then
+  echo "upgrade: no install script of a previous version in sql/" >&2
   echo "SUITE-COUNT: 0 1"
   exit 1
 fi
-previous=${updates[0]#sql/archive--}
-previous=${previous%%--*}
 
 old=archive_suite_upgrade_old_$$ new=archive_suite_upgrade_new_$$
 admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
@@ -139,37 +143,46 @@ same() {
   fi
 }
 
-setup "$old" "$previous"
-mode_before=$(refresh "$old")
-version_before=$(on "$old" -A -t -c "SELECT extversion FROM pg_extension WHERE extname = 'archive'")
-pages_before=$(on "$old" -A -t -c "SELECT count(*) FROM archive.page_records")
-check_that installed_old $([[ $version_before == "$previous" && $mode_before == full && $pages_before -gt 0 ]] && echo 1 || echo 0) \
-  "version $version_before, refresh $mode_before, $pages_before pages"
+# Updates a database from <previous> and compares it with a new install: check_update_from <previous>
+check_update_from() {
+  local previous=$1
+  cleanup
+  setup "$old" "$previous"
+  mode_before=$(refresh "$old")
+  version_before=$(on "$old" -A -t -c "SELECT extversion FROM pg_extension WHERE extname = 'archive'")
+  pages_before=$(on "$old" -A -t -c "SELECT count(*) FROM archive.page_records")
+  check_that "installed_old_from_$previous" "$([[ $version_before == "$previous" && $mode_before == full && $pages_before -gt 0 ]] && echo 1 || echo 0)" \
+    "version $version_before, refresh $mode_before, $pages_before pages"
 
-on "$old" -c "ALTER EXTENSION archive UPDATE"
-mode_after=$(refresh "$old")
-version_after=$(on "$old" -A -t -c "SELECT extversion FROM pg_extension WHERE extname = 'archive'")
-check_that updated $([[ $version_after == "$current" && $mode_after == full ]] && echo 1 || echo 0) \
-  "version $version_before -> $version_after, first refresh after it: $mode_after"
+  on "$old" -c "ALTER EXTENSION archive UPDATE"
+  mode_after=$(refresh "$old")
+  version_after=$(on "$old" -A -t -c "SELECT extversion FROM pg_extension WHERE extname = 'archive'")
+  check_that "updated_from_$previous" "$([[ $version_after == "$current" && $mode_after == full ]] && echo 1 || echo 0)" \
+    "version $version_before -> $version_after, first refresh after it: $mode_after"
 
-setup "$new" ""
-refresh "$new" >/dev/null
-old_catalog=$(catalog "$old") new_catalog=$(catalog "$new")
-same same_objects "$(grep '^member ' <<<"$old_catalog")" "$(grep '^member ' <<<"$new_catalog")"
-same same_catalog "$old_catalog" "$new_catalog"
-same same_pages "$(pages "$old")" "$(pages "$new")"
+  setup "$new" ""
+  refresh "$new" >/dev/null
+  old_catalog=$(catalog "$old") new_catalog=$(catalog "$new")
+  same "same_objects_from_$previous" "$(grep '^member ' <<<"$old_catalog")" "$(grep '^member ' <<<"$new_catalog")"
+  same "same_catalog_from_$previous" "$old_catalog" "$new_catalog"
+  same "same_pages_from_$previous" "$(pages "$old")" "$(pages "$new")"
 
-edit="INSERT INTO archive.posts (key, url, title, published_at, tags)
-      VALUES ('upgrade-new', '/posts/upgrade-new', 'Contract Tests After an Upgrade', '2026-11-01', '{testing,databases}');
-      UPDATE archive.posts SET title = title || ' (Revised)' WHERE key = (SELECT min(key) FROM archive.posts);"
-on "$old" -c "$edit"
-on "$new" -c "$edit"
-modes="$(refresh "$old") $(refresh "$new")"
-if [[ $modes == "incremental incremental" ]]; then
-  same same_after_edit "$(pages "$old")" "$(pages "$new")"
-else
-  check_that same_after_edit 0 "the refreshes after the edit were not incremental: $modes"
-fi
+  edit="INSERT INTO archive.posts (key, url, title, published_at, tags)
+        VALUES ('upgrade-new', '/posts/upgrade-new', 'Contract Tests After an Upgrade', '2026-11-01', '{testing,databases}');
+        UPDATE archive.posts SET title = title || ' (Revised)' WHERE key = (SELECT min(key) FROM archive.posts);"
+  on "$old" -c "$edit"
+  on "$new" -c "$edit"
+  modes="$(refresh "$old") $(refresh "$new")"
+  if [[ $modes == "incremental incremental" ]]; then
+    same "same_after_edit_from_$previous" "$(pages "$old")" "$(pages "$new")"
+  else
+    check_that "same_after_edit_from_$previous" 0 "the refreshes after the edit were not incremental: $modes"
+  fi
+}
+
+for previous in "${previous_versions[@]}"; do
+  check_update_from "$previous"
+done
 
 echo "SUITE-COUNT: $passed $failed"
 ((failed == 0))

@@ -1,0 +1,1718 @@
+/*
+ * archive.sql: the SQL surface of the archive extension (the source of the
+ * versioned install script archive--<version>.sql, which `make` copies from it).
+ *
+ * Every object is created in the extension's fixed schema, archive; every
+ * name is schema-qualified and every SQL function sets its search_path.
+ */
+
+\echo Use "CREATE EXTENSION archive" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Text normalisation
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION archive.settings() RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_settings'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.settings() IS 'The archive.* settings in force, as jsonb';
+
+CREATE FUNCTION archive.normalize_tag(tag text) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_normalize_tag'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.normalize_tag(text) IS
+    'A tag as every comparison of the extension sees it: trimmed, inner white space folded to one space, case folded; NULL when blank';
+
+-- ---------------------------------------------------------------------------
+-- Title filler words: headline filler that is never a motif.  Editors add
+-- words with INSERT; rows they add are kept by pg_dump.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE archive.filler_words (
+    word text PRIMARY KEY CHECK (word = lower(btrim(word)) AND word <> ''),
+    shipped boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE archive.filler_words IS
+    'Headline filler words that are never title motifs (lower case); shipped rows come with the extension, others are the site''s own';
+COMMENT ON COLUMN archive.filler_words.word IS 'A filler word, lower case';
+COMMENT ON COLUMN archive.filler_words.shipped IS 'True for the words that come with the extension (not dumped); false for the site''s own';
+GRANT SELECT ON archive.filler_words TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('archive.filler_words', 'WHERE NOT shipped');
+
+INSERT INTO archive.filler_words (word, shipped)
+SELECT w, true FROM pg_catalog.unnest(ARRAY[
+    'actually', 'really', 'just', 'another', 'back', 'enough', 'without', 'within',
+    'across', 'behind', 'beyond', 'around', 'toward', 'towards', 'among', 'upon',
+    'despite', 'versus', 'along', 'inside', 'outside', 'next', 'last', 'based', 'here''s', 'heres', 'here', 'things', 'thing',
+    'stuff', 'simply', 'basically', 'literally', 'totally', 'truly', 'quite',
+    'very', 'pretty', 'lot', 'lots', 'bit', 'way', 'ways', 'kind', 'sort',
+    'what''s', 'that''s', 'there''s', 'it''s', 'let''s', 'we''re', 'you''re',
+    'we''ve', 'you''ve', 'i''m', 'don''t', 'doesn''t', 'isn''t', 'can''t',
+    'won''t', 'get', 'gets', 'got', 'make', 'makes', 'made', 'use', 'using',
+    'used', 'new', 'now', 'also', 'still', 'even', 'ever', 'every', 'many',
+    'much', 'one', 'two', 'three', 'first', 'part', 'via', 'vs', 'etc',
+    'today', 'introducing', 'announcing', 'update', 'updates'
+]) AS w;
+
+-- ---------------------------------------------------------------------------
+-- archive.ranked_term: one entry of a ranked list of tags or motifs
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE archive.ranked_term AS (
+    term text,
+    count bigint,
+    share double precision
+);
+COMMENT ON TYPE archive.ranked_term IS
+    'A ranked tag or title motif: the term (for motifs its most frequent word), the rows that carry it, and count / rows of the group';
+-- postgres_fdw ships an aggregate to a shard only if its result type, too, is a
+-- member of an extension named in the server's "extensions" option; the array
+-- type that CREATE TYPE makes is not one by itself (doc/sharding.md).
+ALTER EXTENSION archive ADD TYPE archive.ranked_term[];
+COMMENT ON TYPE archive.ranked_term[] IS 'Array of archive.ranked_term: a ranked list, strongest first';
+COMMENT ON COLUMN archive.ranked_term.term IS 'The tag, or for a title motif the most frequent word of its stem';
+COMMENT ON COLUMN archive.ranked_term.count IS 'Rows of the group (posts or titles) that carry it';
+COMMENT ON COLUMN archive.ranked_term.share IS 'count divided by the rows of the group';
+
+-- ---------------------------------------------------------------------------
+-- archive.termcounts: a mergeable summary of tag or motif counts
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE archive.termcounts;
+
+CREATE FUNCTION archive.termcounts_in(cstring) RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_in'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.termcounts_out(archive.termcounts) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'archive_termcounts_out'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.termcounts_recv(internal) RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_recv'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.termcounts_send(archive.termcounts) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'archive_termcounts_send'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE archive.termcounts (
+    INPUT = archive.termcounts_in,
+    OUTPUT = archive.termcounts_out,
+    RECEIVE = archive.termcounts_recv,
+    SEND = archive.termcounts_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE archive.termcounts IS
+    'Mergeable summary of how many rows carried each tag or title motif (Misra-Gries bounded; exact while max_error is 0)';
+COMMENT ON FUNCTION archive.termcounts_in(cstring) IS 'Input of archive.termcounts from its JSON text form';
+COMMENT ON FUNCTION archive.termcounts_out(archive.termcounts) IS 'Output of archive.termcounts as JSON text';
+COMMENT ON FUNCTION archive.termcounts_recv(internal) IS 'Binary input of archive.termcounts, checked in full';
+COMMENT ON FUNCTION archive.termcounts_send(archive.termcounts) IS 'Binary output of archive.termcounts';
+
+CREATE FUNCTION archive.rows(archive.termcounts) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'archive_termcounts_rows'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.rows(archive.termcounts) IS
+    'Input rows (posts or titles) the summary has seen, with or without terms';
+
+CREATE FUNCTION archive.max_error(archive.termcounts) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'archive_termcounts_error'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.max_error(archive.termcounts) IS
+    'Largest possible undercount of any count in the summary; 0 means every count is exact';
+
+CREATE FUNCTION archive.top_terms(summary archive.termcounts, k integer,
+                                  exclude text[] DEFAULT '{}')
+    RETURNS archive.ranked_term[]
+    AS 'MODULE_PATHNAME', 'archive_top_terms'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.top_terms(archive.termcounts, integer, text[]) IS
+    'The k strongest terms of a summary, strongest first, leaving out the excluded tags or words';
+
+CREATE FUNCTION archive.terms(summary archive.termcounts,
+                              OUT term text, OUT stem text, OUT count bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'archive_terms'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.terms(archive.termcounts) IS
+    'Every term kept in a summary with its stem (tags: the tag) and count, strongest first';
+
+-- Aggregate support shared by every term aggregate.
+CREATE FUNCTION archive.termagg_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_termagg_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.termagg_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'archive_termagg_serialize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.termagg_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_termagg_deserialize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.termagg_summary_final(internal) RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termagg_summary_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.termagg_ranked_final(internal) RETURNS archive.ranked_term[]
+    AS 'MODULE_PATHNAME', 'archive_termagg_ranked_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termagg_combine(internal, internal) IS 'Combine function of the term aggregates';
+COMMENT ON FUNCTION archive.termagg_serialize(internal) IS 'Serialize function of the term aggregates';
+COMMENT ON FUNCTION archive.termagg_deserialize(bytea, internal) IS 'Deserialize function of the term aggregates';
+COMMENT ON FUNCTION archive.termagg_summary_final(internal) IS 'Final function of the term summary aggregates';
+COMMENT ON FUNCTION archive.termagg_ranked_final(internal) IS 'Final function of the term ranking aggregates';
+
+-- Tags.
+CREATE FUNCTION archive.tags_trans(internal, text[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_tags_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.tags_trans(internal, text[], integer, text[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_tags_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.tags_trans(internal, text[]) IS 'Transition function of archive.tag_counts_agg';
+COMMENT ON FUNCTION archive.tags_trans(internal, text[], integer, text[]) IS 'Transition function of archive.tag_adjacency';
+
+CREATE AGGREGATE archive.tag_counts_agg(tags text[]) (
+    SFUNC = archive.tags_trans,
+    STYPE = internal,
+    SSPACE = 4096,
+    FINALFUNC = archive.termagg_summary_final,
+    COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize,
+    DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.tag_counts_agg(text[]) IS
+    'Summary of how many posts carry each (normalised) tag; merge summaries with archive.termcounts_union_agg';
+
+CREATE AGGREGATE archive.tag_adjacency(tags text[], k integer, own_tags text[]) (
+    SFUNC = archive.tags_trans,
+    STYPE = internal,
+    SSPACE = 4096,
+    FINALFUNC = archive.termagg_ranked_final,
+    COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize,
+    DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.tag_adjacency(text[], integer, text[]) IS
+    'The k tags carried by most posts of the group, leaving out the group''s own tags, strongest first';
+
+-- Title motifs.
+CREATE FUNCTION archive.title_terms_trans(internal, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_title_terms_trans'
+    LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION archive.title_terms_trans(internal, text, regconfig) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_title_terms_trans'
+    LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION archive.title_motifs_trans(internal, text, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_title_motifs_trans'
+    LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION archive.title_motifs_trans(internal, text, integer, regconfig) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_title_motifs_trans'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.title_terms_trans(internal, text) IS 'Transition function of archive.title_terms_agg';
+COMMENT ON FUNCTION archive.title_terms_trans(internal, text, regconfig) IS 'Transition function of archive.title_terms_agg';
+COMMENT ON FUNCTION archive.title_motifs_trans(internal, text, integer) IS 'Transition function of archive.title_motifs';
+COMMENT ON FUNCTION archive.title_motifs_trans(internal, text, integer, regconfig) IS 'Transition function of archive.title_motifs';
+
+CREATE AGGREGATE archive.title_terms_agg(title text) (
+    SFUNC = archive.title_terms_trans, STYPE = internal, SSPACE = 4096,
+    FINALFUNC = archive.termagg_summary_final, COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize, DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE archive.title_terms_agg(title text, config regconfig) (
+    SFUNC = archive.title_terms_trans, STYPE = internal, SSPACE = 4096,
+    FINALFUNC = archive.termagg_summary_final, COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize, DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE archive.title_motifs(title text, k integer) (
+    SFUNC = archive.title_motifs_trans, STYPE = internal, SSPACE = 4096,
+    FINALFUNC = archive.termagg_ranked_final, COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize, DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE archive.title_motifs(title text, k integer, config regconfig) (
+    SFUNC = archive.title_motifs_trans, STYPE = internal, SSPACE = 4096,
+    FINALFUNC = archive.termagg_ranked_final, COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize, DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.title_terms_agg(text) IS
+    'Summary of the title words (stem and surface word) of a group, each stem once per title, english configuration';
+COMMENT ON AGGREGATE archive.title_terms_agg(text, regconfig) IS
+    'Summary of the title words (stem and surface word) of a group, each stem once per title, stemmed through the given configuration';
+COMMENT ON AGGREGATE archive.title_motifs(text, integer) IS
+    'The k recurring words of the group''s titles (english configuration), each shown as its most frequent form, strongest first';
+COMMENT ON AGGREGATE archive.title_motifs(text, integer, regconfig) IS
+    'The k recurring words of the group''s titles, stemmed through the given configuration, strongest first';
+
+-- Union of stored summaries.
+CREATE FUNCTION archive.termcounts_union_trans(internal, archive.termcounts) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_termcounts_union_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termcounts_union_trans(internal, archive.termcounts) IS
+    'Transition function of archive.termcounts_union_agg';
+
+CREATE AGGREGATE archive.termcounts_union_agg(archive.termcounts) (
+    SFUNC = archive.termcounts_union_trans,
+    STYPE = internal,
+    SSPACE = 4096,
+    FINALFUNC = archive.termagg_summary_final,
+    COMBINEFUNC = archive.termagg_combine,
+    SERIALFUNC = archive.termagg_serialize,
+    DESERIALFUNC = archive.termagg_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.termcounts_union_agg(archive.termcounts) IS
+    'Merge of tag or motif summaries (per partition, month or shard) into one';
+
+-- ---------------------------------------------------------------------------
+-- archive.span: a mergeable topic span
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE archive.span;
+
+CREATE FUNCTION archive.span_in(cstring) RETURNS archive.span
+    AS 'MODULE_PATHNAME', 'archive_span_in'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.span_out(archive.span) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'archive_span_out'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.span_recv(internal) RETURNS archive.span
+    AS 'MODULE_PATHNAME', 'archive_span_recv'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.span_send(archive.span) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'archive_span_send'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE archive.span (
+    INPUT = archive.span_in,
+    OUTPUT = archive.span_out,
+    RECEIVE = archive.span_recv,
+    SEND = archive.span_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = int4,
+    STORAGE = extended
+);
+COMMENT ON TYPE archive.span IS
+    'Mergeable topic span: posts, undated posts, first and last publication, posts per calendar month (UTC)';
+COMMENT ON FUNCTION archive.span_in(cstring) IS 'Input of archive.span from its JSON text form';
+COMMENT ON FUNCTION archive.span_out(archive.span) IS 'Output of archive.span as JSON text';
+COMMENT ON FUNCTION archive.span_recv(internal) IS 'Binary input of archive.span, checked in full';
+COMMENT ON FUNCTION archive.span_send(archive.span) IS 'Binary output of archive.span';
+
+CREATE FUNCTION archive.span_trans(internal, timestamptz) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_span_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.span_union_trans(internal, archive.span) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_span_union_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.span_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_span_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.span_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'archive_span_serialize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.span_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_span_deserialize'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION archive.span_final(internal) RETURNS archive.span
+    AS 'MODULE_PATHNAME', 'archive_span_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.span_trans(internal, timestamptz) IS 'Transition function of archive.topic_span';
+COMMENT ON FUNCTION archive.span_union_trans(internal, archive.span) IS 'Transition function of archive.span_union_agg';
+COMMENT ON FUNCTION archive.span_combine(internal, internal) IS 'Combine function of the span aggregates';
+COMMENT ON FUNCTION archive.span_serialize(internal) IS 'Serialize function of the span aggregates';
+COMMENT ON FUNCTION archive.span_deserialize(bytea, internal) IS 'Deserialize function of the span aggregates';
+COMMENT ON FUNCTION archive.span_final(internal) IS 'Final function of the span aggregates';
+
+CREATE AGGREGATE archive.topic_span(published_at timestamptz) (
+    SFUNC = archive.span_trans,
+    STYPE = internal,
+    SSPACE = 512,
+    FINALFUNC = archive.span_final,
+    COMBINEFUNC = archive.span_combine,
+    SERIALFUNC = archive.span_serialize,
+    DESERIALFUNC = archive.span_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.topic_span(timestamptz) IS
+    'Span of a group of posts: count, undated count, first and last publication, posts per month';
+
+CREATE AGGREGATE archive.span_union_agg(archive.span) (
+    SFUNC = archive.span_union_trans,
+    STYPE = internal,
+    SSPACE = 512,
+    FINALFUNC = archive.span_final,
+    COMBINEFUNC = archive.span_combine,
+    SERIALFUNC = archive.span_serialize,
+    DESERIALFUNC = archive.span_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.span_union_agg(archive.span) IS
+    'Merge of spans (per partition, month or shard) into one';
+
+CREATE FUNCTION archive.posts(archive.span) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'archive_span_posts'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.posts(archive.span) IS 'Posts in the span, dated or not';
+
+CREATE FUNCTION archive.undated_posts(archive.span) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'archive_span_undated'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.undated_posts(archive.span) IS 'Posts in the span with no publication time';
+
+CREATE FUNCTION archive.first_published(archive.span) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'archive_span_first'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.first_published(archive.span) IS 'Earliest publication in the span; NULL when no post is dated';
+
+CREATE FUNCTION archive.last_published(archive.span) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'archive_span_last'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.last_published(archive.span) IS 'Latest publication in the span; NULL when no post is dated';
+
+CREATE FUNCTION archive.posts_per_month(span archive.span, OUT month date, OUT posts bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'archive_span_months'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.posts_per_month(archive.span) IS
+    'Each calendar month (UTC) of the span that has posts, ascending, with its post count';
+
+-- ===========================================================================
+-- Rendering: Markdown to HTML, and topic pages as cmark node trees
+-- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- Markdown and topic pages (cmark)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION archive.markdown_to_html(markdown text) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_markdown_to_html'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.markdown_to_html(text) IS
+    'CommonMark as HTML in cmark''s safe mode (raw HTML left out, javascript:/vbscript:/file:/data: links emptied); longer input than archive.max_markdown_bytes is refused';
+
+CREATE FUNCTION archive.page_prose(record jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_page_prose'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_prose(jsonb) IS
+    'The sentences of a topic page as plain text: {definition, claims[], advice[], pitfalls[], reading_path[{title, url, why}]}; an array is empty where the page shows a fallback sentence instead of a list';
+
+CREATE FUNCTION archive.page_markdown(record jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_page_markdown'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_markdown(jsonb) IS
+    'A topic page record as CommonMark, rendered from a cmark node tree so that every title, tag, summary and url reads back as exactly its text';
+
+CREATE FUNCTION archive.page_html(record jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'archive_page_html'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_html(jsonb) IS
+    'A topic page record as a standalone HTML5 document (inline style, no script, no external assets): the page''s text rendered from its cmark tree in safe mode, with an inline SVG chart of posts per year drawn from numbers only';
+
+-- ===========================================================================
+-- The store: posts, topics, memberships, and where posts come from
+-- ===========================================================================
+
+CREATE TYPE archive.visibility AS ENUM ('public', 'draft', 'private');
+COMMENT ON TYPE archive.visibility IS 'Who may see a post: only public posts count anywhere in topic pages';
+
+CREATE TABLE archive.posts (
+    key text PRIMARY KEY CHECK (key <> ''),
+    url text,
+    slug text,
+    title text,
+    summary text,
+    published_at timestamptz CHECK (pg_catalog.isfinite(published_at)),
+    tags text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(tags), 1) = 1),
+    authors text[] NOT NULL DEFAULT '{}',
+    body_markdown text,
+    visibility archive.visibility NOT NULL DEFAULT 'public',
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE archive.posts IS
+    'The embedded post store: one row per post, keyed by a stable key (the loader uses the url)';
+COMMENT ON COLUMN archive.posts.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.posts.url IS 'Address of the post';
+COMMENT ON COLUMN archive.posts.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.posts.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.posts.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.posts.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.posts.tags IS 'Tags as written (compared after archive.normalize_tag)';
+COMMENT ON COLUMN archive.posts.authors IS 'Author names';
+COMMENT ON COLUMN archive.posts.body_markdown IS 'Body of the post as Markdown';
+COMMENT ON COLUMN archive.posts.visibility IS 'public, draft or private; only public posts count';
+COMMENT ON COLUMN archive.posts.updated_at IS 'When the row was last written';
+SELECT pg_catalog.pg_extension_config_dump('archive.posts', '');
+
+CREATE TABLE archive.topics (
+    slug text PRIMARY KEY CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    name text NOT NULL CHECK (pg_catalog.btrim(name) <> ''),
+    lens text,
+    through_line text,
+    -- one-dimensional: the pages list their elements (a CHECK, so that no row can fail every refresh)
+    advice text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(advice), 1) = 1),
+    pitfalls text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(pitfalls), 1) = 1),
+    tags text[] NOT NULL DEFAULT '{}' CHECK (coalesce(pg_catalog.array_ndims(tags), 1) = 1)
+);
+COMMENT ON TABLE archive.topics IS
+    'Defined topics with their editorial text; a post belongs to a topic when it carries one of its tags or post_topics says so. With no rows, every tag of archive.min_topic_posts public posts is a topic';
+COMMENT ON COLUMN archive.topics.slug IS 'Identity of the topic and of its page: lower-case letters and digits joined by hyphens';
+COMMENT ON COLUMN archive.topics.name IS 'Display name of the topic';
+COMMENT ON COLUMN archive.topics.lens IS 'The angle the topic''s page takes, woven into its definition; NULL for none';
+COMMENT ON COLUMN archive.topics.through_line IS 'One editorial sentence on what holds the topic together, the first claim of its page; NULL for none';
+COMMENT ON COLUMN archive.topics.advice IS 'Editorial advice, listed first in the page''s advice';
+COMMENT ON COLUMN archive.topics.pitfalls IS 'Editorial pitfalls, listed first in the page''s pitfalls';
+COMMENT ON COLUMN archive.topics.tags IS 'Tags whose public posts belong to the topic';
+SELECT pg_catalog.pg_extension_config_dump('archive.topics', '');
+
+CREATE TABLE archive.post_topics (
+    topic text NOT NULL REFERENCES archive.topics (slug) ON DELETE CASCADE ON UPDATE CASCADE,
+    post_key text NOT NULL,
+    PRIMARY KEY (topic, post_key)
+);
+COMMENT ON TABLE archive.post_topics IS
+    'Explicit post-to-topic memberships, on top of the memberships that topic tags give';
+COMMENT ON COLUMN archive.post_topics.topic IS 'The topic (archive.topics.slug)';
+COMMENT ON COLUMN archive.post_topics.post_key IS 'The post (its key in archive.post_source)';
+SELECT pg_catalog.pg_extension_config_dump('archive.post_topics', '');
+
+CREATE TABLE archive.source (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    relation text NOT NULL,
+    columns jsonb NOT NULL DEFAULT '{}',
+    viewdef text
+);
+COMMENT ON TABLE archive.source IS
+    'Where posts come from when not from archive.posts: a relation and a column mapping (see archive.set_source)';
+COMMENT ON COLUMN archive.source.singleton IS 'Always true: the table holds at most one row';
+COMMENT ON COLUMN archive.source.relation IS 'The table or view posts are read from';
+COMMENT ON COLUMN archive.source.columns IS 'Post column to the relation''s column, for the columns named differently';
+COMMENT ON COLUMN archive.source.viewdef IS 'Definition archive.post_source was given, to recreate it when it differs (after a restore)';
+SELECT pg_catalog.pg_extension_config_dump('archive.source', '');
+
+CREATE VIEW archive.post_source WITH (security_invoker) AS
+SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdown, visibility
+FROM archive.posts;
+COMMENT ON VIEW archive.post_source IS
+    'Posts as the extension reads them: archive.posts, or the relation given to archive.set_source';
+COMMENT ON COLUMN archive.post_source.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.post_source.url IS 'Address of the post';
+COMMENT ON COLUMN archive.post_source.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.post_source.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.post_source.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.post_source.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.post_source.tags IS 'Tags as written (compared after archive.normalize_tag)';
+COMMENT ON COLUMN archive.post_source.authors IS 'Author names';
+COMMENT ON COLUMN archive.post_source.body_markdown IS 'Body of the post as Markdown';
+COMMENT ON COLUMN archive.post_source.visibility IS 'public, draft or private; only public posts count';
+
+CREATE FUNCTION archive.normalize_tags(tags text[]) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'archive_normalize_tags'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.normalize_tags(text[]) IS
+    'The distinct normalised tags of an array, in order of first appearance, blanks left out';
+
+CREATE FUNCTION archive.slugify(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+        SELECT nullif(btrim(regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g'), '-'), '')
+    $$;
+COMMENT ON FUNCTION archive.slugify(text) IS
+    'A url-safe slug of a name: lower-case ASCII letters and digits joined by hyphens; NULL when none are left';
+
+CREATE FUNCTION archive.set_source(relation regclass, columns jsonb DEFAULT '{}')
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        wanted constant text[] := ARRAY['key', 'url', 'slug', 'title', 'summary', 'published_at',
+                                        'tags', 'authors', 'body_markdown', 'visibility'];
+        types constant text[] := ARRAY['text', 'text', 'text', 'text', 'text', 'timestamptz',
+                                       'text[]', 'text[]', 'text', 'archive.visibility'];
+        col text;
+        source_col text;
+        exprs text[] := '{}';
+        unknown text;
+    BEGIN
+        SELECT string_agg(k, ', ') INTO unknown
+        FROM jsonb_object_keys(columns) AS k WHERE k <> ALL (wanted);
+        IF unknown IS NOT NULL THEN
+            RAISE EXCEPTION 'unknown post columns in mapping: %', unknown
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Map any of: ' || array_to_string(wanted, ', ');
+        END IF;
+        FOR i IN 1 .. array_length(wanted, 1) LOOP
+            col := wanted[i];
+            source_col := coalesce(columns ->> col, col);
+            IF EXISTS (SELECT 1 FROM pg_attribute
+                       WHERE attrelid = relation AND attname = source_col
+                         AND attnum > 0 AND NOT attisdropped) THEN
+                exprs := exprs || format('(%I)::%s AS %I', source_col, types[i], col);
+            ELSIF col IN ('key', 'title') OR columns ? col THEN
+                RAISE EXCEPTION 'relation % has no column "%" for post %', relation, source_col, col
+                    USING ERRCODE = 'undefined_column';
+            ELSIF col = 'visibility' THEN
+                exprs := exprs || format('%L::archive.visibility AS visibility', 'public');
+            ELSIF col IN ('tags', 'authors') THEN
+                exprs := exprs || format('%L::text[] AS %I', '{}', col);
+            ELSE
+                exprs := exprs || format('NULL::%s AS %I', types[i], col);
+            END IF;
+        END LOOP;
+        EXECUTE format('CREATE OR REPLACE VIEW archive.post_source WITH (security_invoker) AS SELECT %s FROM %s',
+                       array_to_string(exprs, ', '), relation);
+        INSERT INTO archive.source (relation, columns, viewdef)
+        VALUES (relation::text, columns, pg_get_viewdef('archive.post_source'::regclass))
+        ON CONFLICT (singleton) DO UPDATE
+            SET relation = excluded.relation, columns = excluded.columns, viewdef = excluded.viewdef;
+    END
+    $$;
+COMMENT ON FUNCTION archive.set_source(regclass, jsonb) IS
+    'Read posts from an existing table or view; columns maps post columns (key, title, published_at, tags, ...) to its columns';
+
+CREATE FUNCTION archive.reset_source() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        EXECUTE 'CREATE OR REPLACE VIEW archive.post_source WITH (security_invoker) AS '
+             || 'SELECT key, url, slug, title, summary, published_at, tags, authors, body_markdown, visibility '
+             || 'FROM archive.posts';
+        DELETE FROM archive.source;
+        IF FOUND THEN
+            -- the pages were built from the other relation: the next refresh rebuilds them all
+            INSERT INTO archive.changes (everything) VALUES (true);
+        END IF;
+    END
+    $$;
+COMMENT ON FUNCTION archive.reset_source() IS 'Read posts from archive.posts again';
+
+CREATE FUNCTION archive.ensure_source() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        configured archive.source;
+    BEGIN
+        SELECT * INTO configured FROM archive.source;
+        IF FOUND AND configured.viewdef IS DISTINCT FROM pg_get_viewdef('archive.post_source'::regclass) THEN
+            PERFORM archive.set_source(configured.relation::regclass, configured.columns);
+        END IF;
+    END
+    $$;
+COMMENT ON FUNCTION archive.ensure_source() IS
+    'Recreate archive.post_source from archive.source when they differ (after a restore, say); refresh calls it';
+
+-- ---------------------------------------------------------------------------
+-- Topics and memberships as the pages see them (public posts only)
+-- ---------------------------------------------------------------------------
+
+CREATE VIEW archive.public_posts WITH (security_invoker) AS
+SELECT key, url, slug, title, summary, published_at, archive.normalize_tags(tags) AS tags, authors
+FROM archive.post_source
+WHERE visibility = 'public';
+COMMENT ON VIEW archive.public_posts IS 'The public posts, tags normalised: the only posts any figure or page counts';
+COMMENT ON COLUMN archive.public_posts.key IS 'Stable identity of the post; the JSON Lines loader uses the post''s key or url';
+COMMENT ON COLUMN archive.public_posts.url IS 'Address of the post';
+COMMENT ON COLUMN archive.public_posts.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.public_posts.title IS 'Title of the post: the source of title motifs';
+COMMENT ON COLUMN archive.public_posts.summary IS 'Short summary, shown with the post in a topic''s references';
+COMMENT ON COLUMN archive.public_posts.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.public_posts.tags IS 'The post''s distinct normalised tags, blanks left out';
+COMMENT ON COLUMN archive.public_posts.authors IS 'Author names';
+
+CREATE VIEW archive.topic_catalog WITH (security_invoker) AS
+WITH implicit_topics AS (
+    SELECT t.term AS tag, coalesce(archive.slugify(t.term), 'topic') AS base_slug,
+           row_number() OVER (PARTITION BY coalesce(archive.slugify(t.term), 'topic')
+                              ORDER BY t.count DESC, t.term COLLATE "C") AS dup
+    FROM archive.terms((SELECT archive.tag_counts_agg(tags) FROM archive.public_posts)) AS t
+    WHERE t.count >= current_setting('archive.min_topic_posts', true)::int
+)
+SELECT slug AS topic, name, lens, through_line, advice, pitfalls,
+       archive.normalize_tags(tags) AS tags, false AS implicit
+FROM archive.topics
+UNION ALL
+-- A tag whose slug is taken gets "-2", "-3"...; "--2" when that is another tag's slug
+-- (a slug never holds "--" otherwise), so no two topics share one.
+SELECT CASE WHEN i.dup = 1 THEN i.base_slug
+            WHEN EXISTS (SELECT 1 FROM implicit_topics AS o WHERE o.base_slug = i.base_slug || '-' || i.dup)
+            THEN i.base_slug || '--' || i.dup
+            ELSE i.base_slug || '-' || i.dup END,
+       upper(left(translate(i.tag, '-_', '  '), 1)) || substr(translate(i.tag, '-_', '  '), 2), NULL, NULL, '{}', '{}', ARRAY[i.tag], true
+FROM implicit_topics AS i
+WHERE NOT EXISTS (SELECT 1 FROM archive.topics);
+COMMENT ON VIEW archive.topic_catalog IS
+    'Every topic: the rows of archive.topics, or, when there are none, one topic per tag of at least archive.min_topic_posts public posts';
+COMMENT ON COLUMN archive.topic_catalog.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_catalog.name IS 'Display name (for an implicit topic: its tag, capitalised)';
+COMMENT ON COLUMN archive.topic_catalog.lens IS 'The angle the topic''s page takes, woven into its definition; NULL for none';
+COMMENT ON COLUMN archive.topic_catalog.through_line IS 'One editorial sentence on what holds the topic together, the first claim of its page; NULL for none';
+COMMENT ON COLUMN archive.topic_catalog.advice IS 'Editorial advice, listed first in the page''s advice';
+COMMENT ON COLUMN archive.topic_catalog.pitfalls IS 'Editorial pitfalls, listed first in the page''s pitfalls';
+COMMENT ON COLUMN archive.topic_catalog.tags IS 'The topic''s normalised tags';
+COMMENT ON COLUMN archive.topic_catalog.implicit IS 'True for a topic made from a tag because archive.topics is empty';
+
+CREATE VIEW archive.topic_members WITH (security_invoker) AS
+SELECT c.topic, p.key AS post_key
+FROM archive.public_posts AS p
+CROSS JOIN LATERAL unnest(p.tags) AS pt(tag)
+JOIN (SELECT t.topic, unnest(t.tags) AS tag FROM archive.topic_catalog AS t) AS c ON c.tag = pt.tag
+UNION
+SELECT pt.topic, pt.post_key
+FROM archive.post_topics AS pt
+JOIN archive.public_posts AS p ON p.key = pt.post_key;
+COMMENT ON VIEW archive.topic_members IS
+    'Which public posts belong to which topic: by a topic tag or by an explicit membership';
+COMMENT ON COLUMN archive.topic_members.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_members.post_key IS 'Key of a public post that belongs to it';
+
+-- ===========================================================================
+-- Topic-page records
+-- ===========================================================================
+
+CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.termcounts,
+                                    whole archive.termcounts, k integer)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_half_motifs'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
+    'The k title motifs that set one half of a topic''s posts apart from the other half, strongest first';
+
+CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
+                                                skip_first boolean DEFAULT false, skip_last boolean DEFAULT false,
+                                                OUT n integer, OUT shared integer)
+    AS 'MODULE_PATHNAME', 'archive_reference_with_most_tags'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.reference_with_most_tags(jsonb, text[], boolean, boolean) IS
+    'Of a jsonb array of posts (each with a tags array), the first that carries most of the given tags (1-based) and how many; NULLs when none carries any. skip_first and skip_last leave out the first and last post';
+
+CREATE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
+    AS 'MODULE_PATHNAME', 'archive_month_of'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.month_of(timestamptz) IS
+    'The calendar month (UTC) a post is summarised under; -infinity for an undated post';
+
+-- The mergeable summaries pages are assembled from: per topic and month, and
+-- the whole archive's tags per month (for lift).  A refresh recomputes only the
+-- rows that changes touched.
+CREATE TABLE archive.topic_months (
+    topic text NOT NULL,
+    month date NOT NULL,
+    posts integer NOT NULL CHECK (posts > 0),
+    span archive.span NOT NULL,
+    tags archive.termcounts NOT NULL,
+    titles archive.termcounts NOT NULL,
+    refs jsonb NOT NULL,
+    PRIMARY KEY (topic, month)
+);
+COMMENT ON TABLE archive.topic_months IS
+    'Summaries of each topic''s public posts per calendar month (span, tags, title words, references); maintained by archive.refresh()';
+COMMENT ON COLUMN archive.topic_months.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_months.month IS 'Calendar month (UTC) of the posts; -infinity for undated posts';
+COMMENT ON COLUMN archive.topic_months.posts IS 'Public posts of the topic in the month';
+COMMENT ON COLUMN archive.topic_months.span IS 'Span of those posts';
+COMMENT ON COLUMN archive.topic_months.tags IS 'Tag summary of those posts';
+COMMENT ON COLUMN archive.topic_months.titles IS 'Title word summary of those posts';
+COMMENT ON COLUMN archive.topic_months.refs IS 'Those posts as references (key, title, url, summary, tags, published_at), newest first; archive.topic_references reads them';
+
+CREATE TABLE archive.archive_months (
+    month date PRIMARY KEY,
+    tags archive.termcounts NOT NULL
+);
+COMMENT ON TABLE archive.archive_months IS
+    'Tag summary of all public posts per calendar month, for lift; maintained by archive.refresh()';
+COMMENT ON COLUMN archive.archive_months.month IS 'Calendar month (UTC); -infinity for undated posts';
+COMMENT ON COLUMN archive.archive_months.tags IS 'Tag summary of all public posts of the month';
+
+CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
+                                               only_months date[] DEFAULT NULL)
+    RETURNS SETOF archive.topic_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
+    -- of whole topics (only_months NULL), or of everything (both NULL).
+    SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
+           archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
+           archive.title_terms_agg(p.title),
+           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
+                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
+                                        'published_at', p.published_at)
+                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+    FROM archive.topic_members AS m
+    JOIN archive.public_posts AS p ON p.key = m.post_key
+    WHERE only_topics IS NULL
+       OR (only_months IS NULL AND m.topic = ANY (only_topics))
+       OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))
+    GROUP BY 1, 2
+    $$;
+COMMENT ON FUNCTION archive.summarize_topic_months(text[], date[]) IS
+    'Recompute topic_months rows from the posts: for given (topic, month) pairs, whole topics, or all';
+
+CREATE FUNCTION archive.summarize_archive_months(only_months date[] DEFAULT NULL)
+    RETURNS SETOF archive.archive_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT archive.month_of(p.published_at), archive.tag_counts_agg(p.tags)
+    FROM archive.public_posts AS p
+    WHERE only_months IS NULL OR archive.month_of(p.published_at) = ANY (only_months)
+    GROUP BY 1
+    $$;
+COMMENT ON FUNCTION archive.summarize_archive_months(date[]) IS
+    'Recompute archive_months rows from the posts: for the given months, or all';
+
+CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
+    RETURNS TABLE (topic text, span archive.span, record jsonb)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH all_topics AS MATERIALIZED (
+        SELECT * FROM archive.topic_catalog
+    ),
+    catalog AS (
+        SELECT * FROM all_topics AS c
+        WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
+    ),
+    -- The older half of a topic is the months that begin before half its dated
+    -- posts; undated posts are in neither half.  A month's references are listed
+    -- when fewer than archive.page_references posts are newer (undated ones last).
+    months AS MATERIALIZED (
+        SELECT tm.*,
+               coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
+                            OVER (PARTITION BY tm.topic ORDER BY tm.month
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
+               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts,
+               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month DESC
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer,
+               max(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS newest_month,
+               min(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS oldest_month
+        FROM archive.topic_months AS tm
+        JOIN catalog AS c ON c.topic = tm.topic
+    ),
+    -- Each month's titles are read once: into the older half, the newer half or
+    -- the undated posts; the whole topic is the union of those three.
+    halves AS (
+        SELECT m.topic,
+               archive.span_union_agg(m.span) AS span,
+               archive.termcounts_union_agg(m.tags) AS tag_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month = '-infinity') AS undated_summary
+        FROM months AS m
+        GROUP BY m.topic
+    ),
+    figures AS (
+        SELECT h.*,
+               (SELECT archive.termcounts_union_agg(p.summary)
+                FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
+        FROM halves AS h
+    ),
+    -- The references a page lists: the newest archive.page_references posts,
+    -- numbered newest first (undated ones last).
+    refs AS (
+        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs
+        FROM (SELECT m.topic, e.ref, m.posts_newer + e.n AS n
+              FROM months AS m
+              CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+              WHERE m.posts_newer < (archive.settings() ->> 'page_references')::integer) AS r
+        WHERE r.n <= (archive.settings() ->> 'page_references')::integer
+        GROUP BY r.topic
+    ),
+    whole AS MATERIALIZED (
+        -- rows read once (OFFSET 0 keeps the subquery whole): per term, it would
+        -- decode the whole summary again, quadratic in the archive's distinct tags
+        SELECT t.term, t.count::float8 / greatest(s.rows, 1) AS share
+        FROM (SELECT u.summary, archive.rows(u.summary) AS rows
+              FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS u
+              OFFSET 0) AS s,
+             archive.terms(s.summary) AS t
+    ),
+    -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
+    -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
+    adjacent AS MATERIALIZED (
+        SELECT f.topic,
+               jsonb_agg(jsonb_build_object(
+                   'term', a.term, 'count', a.count, 'share', round(a.share::numeric, 4),
+                   'lift', round(a.lift::numeric, 3), 'strength', round(a.strength::numeric, 3),
+                   'url', a.url) ORDER BY a.rank) AS tags
+        FROM figures AS f
+        JOIN catalog AS c ON c.topic = f.topic
+        CROSS JOIN LATERAL (
+            SELECT r.*, row_number() OVER (ORDER BY r.strength DESC, r.count DESC, r.term COLLATE "C") AS rank
+            FROM (SELECT t.term, t.count, t.share, t.share / w.share AS lift,
+                         t.count * ln(t.share / w.share) AS strength,
+                         (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
+                          FROM all_topics AS o
+                          WHERE current_setting('archive.topic_url', true) <> '' AND t.term = ANY (o.tags)
+                          ORDER BY o.topic LIMIT 1) AS url
+                  FROM unnest(archive.top_terms(f.tag_summary, 2147483647, c.tags)) AS t
+                  JOIN whole AS w ON w.term = t.term
+                  WHERE t.share > w.share) AS r
+        ) AS a
+        WHERE a.rank <= 5
+        GROUP BY f.topic
+    ),
+    -- Reading path: the newest post, the most central one (carrying most of the
+    -- three strongest adjacent tags, newest first on ties), and the oldest.
+    -- Newest and oldest are the first post of the newest month and the last of
+    -- the oldest (dated months only); an undated post can only be the central one.
+    ends AS (
+        SELECT m.topic, 'newest' AS role, m.month, 1::bigint AS n, m.refs -> 0 AS ref
+        FROM months AS m WHERE m.month = m.newest_month
+        UNION ALL
+        SELECT m.topic, 'oldest', m.month, m.posts::bigint, m.refs -> -1
+        FROM months AS m WHERE m.month = m.oldest_month AND (m.month, m.posts) <> (m.newest_month, 1)
+    ),
+    strongest AS (
+        SELECT a.topic, ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))) AS tags
+        FROM adjacent AS a
+    ),
+    central AS (
+        SELECT DISTINCT ON (m.topic) m.topic, m.refs -> (b.n - 1) AS ref, st.tags
+        FROM months AS m
+        JOIN strongest AS st ON st.topic = m.topic
+        CROSS JOIN LATERAL archive.reference_with_most_tags(m.refs, st.tags, m.month = m.newest_month,
+                                                            m.month = m.oldest_month) AS b
+        WHERE b.n IS NOT NULL
+        ORDER BY m.topic, b.shared DESC, m.month DESC, b.n
+    ),
+    path AS (
+        SELECT p.topic,
+               jsonb_agg(jsonb_build_object('role', p.role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
+                                            'published_at', p.ref -> 'published_at',
+                                            'shared_tags', to_jsonb(p.shared))
+                         ORDER BY p.ord) AS steps
+        FROM (SELECT d.topic, CASE d.role WHEN 'newest' THEN 1 ELSE 3 END AS ord, d.role, d.ref, '{}'::text[] AS shared
+              FROM ends AS d
+              UNION ALL
+              SELECT ce.topic, 2, 'central', ce.ref,
+                     ARRAY(SELECT t.tag FROM unnest(ce.tags) WITH ORDINALITY AS t(tag, rank)
+                           WHERE ce.ref -> 'tags' ? t.tag ORDER BY t.rank)
+              FROM central AS ce) AS p
+        GROUP BY p.topic
+    )
+    SELECT c.topic, f.span,
+           jsonb_build_object(
+               'topic', c.topic, 'name', c.name, 'lens', c.lens, 'through_line', c.through_line,
+               'advice', to_jsonb(c.advice), 'pitfalls', to_jsonb(c.pitfalls),
+               'post_count', coalesce(archive.posts(f.span), 0),
+               'undated_posts', coalesce(archive.undated_posts(f.span), 0),
+               'first_published', archive.first_published(f.span),
+               'last_published', archive.last_published(f.span),
+               'posts_per_month', coalesce((SELECT jsonb_object_agg(to_char(pm.month, 'YYYY-MM'), pm.posts ORDER BY pm.month)
+                                            FROM archive.posts_per_month(f.span) AS pm
+                                            WHERE pm.month >= '0001-01-01'), '{}'),  -- "YYYY-MM": years AD
+               'adjacent_tags', coalesce(a.tags, '[]'),
+               'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
+                                         WHERE t.count >= 2), '[]'),
+               'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
+               'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
+               'reading_path', coalesce(p.steps, '[]'),
+               'references', coalesce(r.refs, '[]'))
+    FROM catalog AS c
+    LEFT JOIN figures AS f ON f.topic = c.topic
+    LEFT JOIN refs AS r ON r.topic = c.topic
+    LEFT JOIN adjacent AS a ON a.topic = c.topic
+    LEFT JOIN path AS p ON p.topic = c.topic
+    $$;
+COMMENT ON FUNCTION archive.page_figures(text[]) IS
+    'The page record (every figure, as jsonb) of each topic, or of the given topics, assembled from topic_months and archive_months';
+
+CREATE TABLE archive.page_records (
+    topic text PRIMARY KEY,
+    name text NOT NULL,
+    post_count bigint NOT NULL,
+    first_published timestamptz,
+    last_published timestamptz,
+    span archive.span,
+    adjacent_tags text[] NOT NULL,
+    adjacent_scores jsonb NOT NULL,
+    title_motifs text[] NOT NULL,
+    motif_scores jsonb NOT NULL,
+    early_motifs text[] NOT NULL,
+    recent_motifs text[] NOT NULL,
+    reading_path jsonb NOT NULL,
+    "references" jsonb NOT NULL,
+    definition text NOT NULL,
+    claims text[] NOT NULL,
+    advice text[] NOT NULL,
+    pitfalls text[] NOT NULL,
+    record jsonb NOT NULL,
+    markdown text NOT NULL,
+    html text NOT NULL,
+    refreshed_at timestamptz NOT NULL,
+    change_id bigint NOT NULL,
+    CHECK (jsonb_array_length("references") <= post_count)
+);
+COMMENT ON TABLE archive.page_records IS
+    'The stored topic pages, one row per topic, replaced by archive.refresh(); read them through archive.topic_pages';
+COMMENT ON COLUMN archive.page_records.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.page_records.name IS 'Display name of the topic';
+COMMENT ON COLUMN archive.page_records.post_count IS 'Public posts of the topic';
+COMMENT ON COLUMN archive.page_records.first_published IS 'Earliest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.page_records.last_published IS 'Latest publication among them; NULL when none is dated';
+COMMENT ON COLUMN archive.page_records.span IS 'Span of the topic''s posts';
+COMMENT ON COLUMN archive.page_records.adjacent_tags IS 'Adjacent threads: the tags ranked by posts * ln(lift), strongest first (at most 5)';
+COMMENT ON COLUMN archive.page_records.adjacent_scores IS 'Each adjacent tag with its count, share, lift, strength and page url (jsonb array)';
+COMMENT ON COLUMN archive.page_records.title_motifs IS 'Words that recur in at least two titles of the topic, strongest first (at most 6)';
+COMMENT ON COLUMN archive.page_records.motif_scores IS 'Each title motif with its count and share (jsonb array)';
+COMMENT ON COLUMN archive.page_records.early_motifs IS 'Motifs that set the older half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.page_records.recent_motifs IS 'Motifs that set the newer half of the topic''s dated posts apart';
+COMMENT ON COLUMN archive.page_records.reading_path IS 'The newest, the most central and the oldest post, each with title, url and why (jsonb array)';
+COMMENT ON COLUMN archive.page_records."references" IS 'The newest archive.page_references posts of the topic (title, url, summary, tags, published_at), newest first, undated last (jsonb array); archive.topic_references lists them all';
+COMMENT ON COLUMN archive.page_records.definition IS 'Generated opening paragraph of the page';
+COMMENT ON COLUMN archive.page_records.claims IS 'Generated sentences about the topic, after the through-line';
+COMMENT ON COLUMN archive.page_records.advice IS 'Advice as the page lists it: the topic''s own, then generated';
+COMMENT ON COLUMN archive.page_records.pitfalls IS 'Pitfalls as the page lists them: the topic''s own, then generated';
+COMMENT ON COLUMN archive.page_records.record IS 'The page record: every figure of the page, as archive.page_markdown and archive.page_html read it';
+COMMENT ON COLUMN archive.page_records.markdown IS 'The page as CommonMark';
+COMMENT ON COLUMN archive.page_records.html IS 'The page as a standalone HTML document';
+COMMENT ON COLUMN archive.page_records.refreshed_at IS 'Start of the refresh that wrote the row';
+COMMENT ON COLUMN archive.page_records.change_id IS 'Last change of archive.changes the row reflects';
+
+CREATE VIEW archive.topic_pages WITH (security_invoker) AS
+SELECT topic, name, post_count, first_published, last_published,
+       adjacent_tags, adjacent_scores, title_motifs, motif_scores, early_motifs, recent_motifs,
+       reading_path, "references", definition, claims, advice, pitfalls, refreshed_at,
+       change_id AS refreshed_through_change
+FROM archive.page_records;
+COMMENT ON VIEW archive.topic_pages IS
+    'One row per topic: every figure, the scores behind each list, the generated prose, the reading path and the references';
+-- The view's columns mean what the table's columns of the same names mean.
+DO $$
+DECLARE
+    col record;
+BEGIN
+    FOR col IN SELECT t.attname, pg_catalog.col_description(t.attrelid, t.attnum) AS description
+               FROM pg_catalog.pg_attribute AS t
+               JOIN pg_catalog.pg_attribute AS v
+                 ON v.attrelid = 'archive.topic_pages'::regclass AND v.attname = t.attname
+               WHERE t.attrelid = 'archive.page_records'::regclass AND t.attnum > 0 AND NOT t.attisdropped
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN archive.topic_pages.%I IS %L', col.attname, col.description);
+    END LOOP;
+END
+$$;
+COMMENT ON COLUMN archive.topic_pages.refreshed_through_change IS 'Last change of archive.changes the page reflects';
+
+CREATE FUNCTION archive.topic_references(topic text, "offset" bigint DEFAULT 0, "limit" integer DEFAULT 100)
+    RETURNS TABLE (n bigint, key text, title text, url text, summary text, tags text[], published_at timestamptz)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- The topic's posts as of the last refresh, numbered newest first (undated
+    -- ones last, as on the page), from number "offset" + 1 on, at most "limit" of
+    -- them; only the months that hold them are read.
+    SELECT m.posts_newer + e.n, e.ref ->> 'key', e.ref ->> 'title', e.ref ->> 'url', e.ref ->> 'summary',
+           ARRAY(SELECT jsonb_array_elements_text(e.ref -> 'tags')),
+           (e.ref ->> 'published_at')::timestamptz
+    FROM (SELECT tm.month, tm.posts, tm.refs,
+                 coalesce(sum(tm.posts) OVER (ORDER BY tm.month DESC
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer
+          FROM archive.topic_months AS tm
+          WHERE tm.topic = $1) AS m
+    CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+    WHERE m.posts_newer < greatest($2, 0) + greatest($3, 0) AND m.posts_newer + m.posts > greatest($2, 0)
+      AND m.posts_newer + e.n > greatest($2, 0) AND m.posts_newer + e.n <= greatest($2, 0) + greatest($3, 0)
+    ORDER BY m.month DESC, e.n
+    $$;
+COMMENT ON FUNCTION archive.topic_references(text, bigint, integer) IS
+    'A topic''s posts as of the last refresh, newest first, undated last: "limit" of them after the first "offset"; pages list only the newest archive.page_references';
+
+-- ---------------------------------------------------------------------------
+-- Freshness: the change log, incremental and atomic refresh, scheduling
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE archive.changes (
+    change_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    post_key text,
+    post_tags text[],
+    month date,
+    topic text,
+    everything boolean NOT NULL DEFAULT false,
+    changed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE archive.changes IS
+    'Changes not yet applied to the pages: a public post version (key, normalised tags, month), a whole topic, or everything; refresh consumes them';
+COMMENT ON COLUMN archive.changes.change_id IS 'Order of the change';
+COMMENT ON COLUMN archive.changes.post_key IS 'Key of a changed public post version, or of the post of a changed membership; NULL for a topic or whole-archive change';
+COMMENT ON COLUMN archive.changes.post_tags IS 'Normalised tags of that post version';
+COMMENT ON COLUMN archive.changes.month IS 'Calendar month (UTC) of that post version; -infinity when undated';
+COMMENT ON COLUMN archive.changes.topic IS 'Slug of a changed topic (its definition), or with post_key of a changed membership; NULL otherwise';
+COMMENT ON COLUMN archive.changes.everything IS 'True when every page must be recomputed';
+COMMENT ON COLUMN archive.changes.changed_at IS 'Start of the transaction that made the change';
+COMMENT ON SEQUENCE archive.changes_change_id_seq IS 'Identity sequence of archive.changes.change_id';
+
+CREATE TABLE archive.refresh_state (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    last_change_id bigint NOT NULL,
+    settings jsonb NOT NULL,
+    refreshed_at timestamptz NOT NULL,
+    mode text NOT NULL
+);
+COMMENT ON TABLE archive.refresh_state IS
+    'What the last refresh applied: the last change, the settings the pages were built with, when and how';
+COMMENT ON COLUMN archive.refresh_state.singleton IS 'Always true: the table holds at most one row';
+COMMENT ON COLUMN archive.refresh_state.last_change_id IS 'Last change of archive.changes the pages reflect';
+COMMENT ON COLUMN archive.refresh_state.settings IS 'The archive.* settings the pages were built with (those that shape pages)';
+COMMENT ON COLUMN archive.refresh_state.refreshed_at IS 'Start of the last refresh';
+COMMENT ON COLUMN archive.refresh_state.mode IS 'How the last refresh ran: full or incremental';
+
+CREATE TABLE archive.refresh_catalog (
+    topic text PRIMARY KEY,
+    tags text[] NOT NULL
+);
+COMMENT ON TABLE archive.refresh_catalog IS
+    'The topics and their tags as the last refresh found them: a topic whose tags changed since (an implicit topic''s slug passes to another tag when tags sharing a slug change sizes) is recomputed whole; maintained by archive.refresh()';
+COMMENT ON COLUMN archive.refresh_catalog.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.refresh_catalog.tags IS 'Its normalised tags at the last refresh';
+
+-- Log every public version of the posts a statement touched.
+CREATE FUNCTION archive.log_post_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (post_key, post_tags, month)
+            SELECT o.key, archive.normalize_tags(o.tags), archive.month_of(o.published_at)
+            FROM old_rows AS o WHERE o.visibility = 'public';
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (post_key, post_tags, month)
+            SELECT n.key, archive.normalize_tags(n.tags), archive.month_of(n.published_at)
+            FROM new_rows AS n WHERE n.visibility = 'public';
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_post_changes() IS 'Trigger: log the public post versions a statement on archive.posts touched';
+
+-- Log the memberships a statement on post_topics touched.
+CREATE FUNCTION archive.log_membership_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (topic, post_key) SELECT DISTINCT o.topic, o.post_key FROM old_rows AS o;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (topic, post_key) SELECT DISTINCT n.topic, n.post_key FROM new_rows AS n;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_membership_changes() IS 'Trigger: log the memberships (topic, post) a statement on archive.post_topics touched';
+
+-- Log the topics a statement on topics touched.
+CREATE FUNCTION archive.log_topic_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            INSERT INTO archive.changes (topic) SELECT DISTINCT o.slug FROM old_rows AS o;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO archive.changes (topic) SELECT DISTINCT n.slug FROM new_rows AS n;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_topic_changes() IS 'Trigger: log the topics a statement on archive.topics touched';
+
+-- Log that everything must be recomputed (truncate, filler words).
+CREATE FUNCTION archive.log_everything_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        INSERT INTO archive.changes (everything) VALUES (true);
+        RETURN NULL;
+    END
+    $$;
+COMMENT ON FUNCTION archive.log_everything_changed() IS 'Trigger: log that every page must be recomputed';
+
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.posts
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.posts
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.posts
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_post_changes();
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.posts
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.topics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.topics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_topic_changes();
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.topics
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_inserts AFTER INSERT ON archive.post_topics
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
+CREATE TRIGGER log_updates AFTER UPDATE ON archive.post_topics
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
+CREATE TRIGGER log_deletes AFTER DELETE ON archive.post_topics
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION archive.log_membership_changes();
+CREATE TRIGGER log_truncate AFTER TRUNCATE ON archive.post_topics
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+CREATE TRIGGER log_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON archive.filler_words
+    FOR EACH STATEMENT EXECUTE FUNCTION archive.log_everything_changed();
+
+CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
+    RETURNS TABLE (mode text, topics_recomputed integer, posts_read bigint, elapsed interval)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    -- The page queries' estimated costs pass the JIT thresholds whatever the archive's
+    -- size, and compiling them takes seconds, many times what running them takes.
+    SET jit = off
+    AS $$
+    DECLARE
+        started constant timestamptz := clock_timestamp();
+        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes' - 'progress_after'
+            -- a new version of the extension may render pages differently: rebuild them all
+            || jsonb_build_object('extension_version', (SELECT e.extversion FROM pg_extension AS e WHERE e.extname = 'archive'));
+        -- Progress: each phase is named in this backend's application_name, which other
+        -- sessions see in archive.refresh_progress, and reported with a NOTICE once the
+        -- refresh has run archive.progress_after milliseconds (-1: never). The caller's
+        -- application_name is put back before returning (set_config(..., true) would
+        -- otherwise last until the end of the caller's transaction; an error undoes it).
+        notice_after constant interval := CASE WHEN (archive.settings() ->> 'progress_after')::integer >= 0
+            THEN (archive.settings() ->> 'progress_after')::integer * interval '1 millisecond' END;
+        caller_name constant text := current_setting('application_name');
+        phase text;
+        state archive.refresh_state;
+        read_ids bigint[];
+        upto bigint;
+        pair_topics text[];
+        pair_months date[];
+        whole_topics text[];
+        dirty_months date[];
+        catalog_tags jsonb;
+        catalog_changed boolean;
+        old_archive_tags jsonb;
+        archive_tags_changed boolean := false;
+        affected text[];
+        posts_summarized bigint := 0;
+        recomputed integer;
+        recompute_all boolean := $1;  -- the parameter "full" is a keyword inside PL/pgSQL
+    BEGIN
+        -- One refresh at a time; archive.refresh_wait decides whether a second waits.
+        PERFORM set_config('application_name', 'archive refresh 1/5: waiting for a running refresh', true);
+        IF current_setting('archive.refresh_wait')::boolean THEN
+            PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
+        ELSIF NOT pg_try_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0) THEN
+            PERFORM set_config('application_name', caller_name, true);
+            RETURN QUERY SELECT 'skipped: another refresh is running'::text, 0, 0::bigint,
+                                clock_timestamp() - started;
+            RETURN;
+        END IF;
+        phase := 'reading changes';
+        PERFORM set_config('application_name', 'archive refresh 2/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
+        PERFORM archive.ensure_source();
+        SELECT * INTO state FROM archive.refresh_state;
+        SELECT array_agg(c.change_id), max(c.change_id) INTO read_ids, upto FROM archive.changes AS c;
+        -- The topics and their tags now, against those of the last refresh.
+        SELECT coalesce(jsonb_object_agg(t.topic, t.tags), '{}') INTO catalog_tags FROM archive.topic_catalog AS t;
+        catalog_changed := catalog_tags IS DISTINCT FROM
+            (SELECT coalesce(jsonb_object_agg(r.topic, r.tags), '{}') FROM archive.refresh_catalog AS r);
+        recompute_all := recompute_all OR state IS NULL OR state.settings IS DISTINCT FROM settings
+                OR EXISTS (SELECT 1 FROM archive.source)
+                OR EXISTS (SELECT 1 FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.everything);
+
+        IF recompute_all THEN
+            phase := format('summarising %s topics', (SELECT count(*) FROM jsonb_object_keys(catalog_tags)));
+            PERFORM set_config('application_name', 'archive refresh 3/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.topic_months;
+            INSERT INTO archive.topic_months SELECT * FROM archive.summarize_topic_months();
+            phase := 'summarising the archive by month';
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.archive_months;
+            INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months();
+            affected := NULL;
+        ELSE
+            -- (topic, month) pairs a changed post version was in, through tags or memberships,
+            -- and those of a changed membership: its topic in the month of the post now and in
+            -- the months of the post's changed versions
+            SELECT array_agg(p.topic), array_agg(p.month) INTO pair_topics, pair_months
+            FROM (WITH read AS MATERIALIZED (
+                      SELECT c.* FROM archive.changes AS c JOIN unnest(read_ids) AS r(id) ON r.id = c.change_id
+                  )
+                  SELECT t.topic, c.month
+                  FROM read AS c
+                  JOIN archive.topic_catalog AS t ON t.tags && c.post_tags
+                  WHERE c.topic IS NULL
+                  UNION
+                  SELECT pt.topic, c.month
+                  FROM read AS c
+                  JOIN archive.post_topics AS pt ON pt.post_key = c.post_key
+                  WHERE c.topic IS NULL
+                  UNION
+                  SELECT c.topic, archive.month_of(p.published_at)
+                  FROM read AS c
+                  JOIN archive.public_posts AS p ON p.key = c.post_key
+                  WHERE c.topic IS NOT NULL
+                  UNION
+                  SELECT c.topic, v.month
+                  FROM read AS c
+                  JOIN read AS v ON v.post_key = c.post_key AND v.topic IS NULL
+                  WHERE c.topic IS NOT NULL) AS p;
+            -- whole topics: changed topics (definitions), and topics new to the catalog or
+            -- whose tags changed since the last refresh (an implicit topic's slug passes to
+            -- another tag when tags sharing a slug change sizes)
+            SELECT array_agg(DISTINCT w.topic) INTO whole_topics
+            FROM (SELECT c.topic FROM archive.changes AS c
+                  WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL AND c.post_key IS NULL
+                  UNION
+                  SELECT k.topic FROM jsonb_each(catalog_tags) AS k(topic, tags)
+                  WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = k.topic)
+                     OR NOT EXISTS (SELECT 1 FROM archive.refresh_catalog AS r
+                                    WHERE r.topic = k.topic AND to_jsonb(r.tags) = k.tags)) AS w;
+            SELECT array_agg(DISTINCT c.month) INTO dirty_months
+            FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.month IS NOT NULL;
+
+            phase := format('summarising %s topic-months, %s topics',
+                            coalesce(cardinality(pair_topics), 0), coalesce(cardinality(whole_topics), 0));
+            -- (application_name holds 63 bytes; a longer one is cut with a NOTICE)
+            PERFORM set_config('application_name', left('archive refresh 3/5: ' || phase, 63), true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.topic_months AS tm
+            WHERE tm.topic = ANY (whole_topics)
+               OR (tm.topic, tm.month) IN (SELECT * FROM unnest(pair_topics, pair_months))
+               OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
+            IF pair_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_topic_months(pair_topics, pair_months)
+                WHERE NOT (topic = ANY (coalesce(whole_topics, '{}')));
+            END IF;
+            IF whole_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_topic_months(whole_topics, NULL);
+            END IF;
+            phase := format('summarising %s archive months', coalesce(cardinality(dirty_months), 0));
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            IF dirty_months IS NOT NULL THEN
+                old_archive_tags := (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
+                DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
+                INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(dirty_months);
+                archive_tags_changed := old_archive_tags IS DISTINCT FROM
+                    (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
+            END IF;
+            -- lift depends on the whole archive's tags, and with archive.topic_url set an
+            -- adjacent thread links to the topic that carries its tag: when either changed,
+            -- every page is reassembled (changed titles alone touch only their topics)
+            affected := CASE WHEN archive_tags_changed
+                               OR (catalog_changed AND current_setting('archive.topic_url', true) <> '')
+                             THEN NULL
+                             ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;
+        END IF;
+        posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
+                             WHERE recompute_all OR am.month = ANY (dirty_months));
+        phase := format('assembling %s pages', CASE WHEN affected IS NULL
+                                                    THEN (SELECT count(*) FROM jsonb_object_keys(catalog_tags))
+                                                    ELSE (SELECT count(DISTINCT a) FROM unnest(affected) AS a) END);
+        PERFORM set_config('application_name', 'archive refresh 5/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
+
+        WITH computed AS MATERIALIZED (
+            SELECT f.topic, f.span, f.record
+            FROM archive.page_figures(affected) AS f
+            LEFT JOIN archive.page_records AS old ON old.topic = f.topic
+            WHERE recompute_all OR old.record IS DISTINCT FROM f.record
+        ),
+        -- a full refresh renders every page again (the renderer may have changed)
+        -- but rewrites only the pages whose record or rendering differs
+        rendered AS MATERIALIZED (
+            SELECT c.*, archive.page_prose(c.record) AS prose,
+                   archive.page_markdown(c.record) AS markdown, archive.page_html(c.record) AS html
+            FROM computed AS c
+        ),
+        upserted AS (
+            INSERT INTO archive.page_records AS p
+            SELECT c.topic, c.record ->> 'name', (c.record ->> 'post_count')::bigint,
+                   (c.record ->> 'first_published')::timestamptz,
+                   (c.record ->> 'last_published')::timestamptz,
+                   c.span,
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'adjacent_tags') AS e),
+                   c.record -> 'adjacent_tags',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'title_motifs') AS e),
+                   c.record -> 'title_motifs',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'early_motifs') AS e),
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'recent_motifs') AS e),
+                   c.prose -> 'reading_path',
+                   c.record -> 'references',
+                   c.prose ->> 'definition',
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'claims')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'advice')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'pitfalls')),
+                   c.record,
+                   c.markdown,
+                   c.html,
+                   started,
+                   coalesce(upto, state.last_change_id, 0)
+            FROM rendered AS c
+            LEFT JOIN archive.page_records AS old ON old.topic = c.topic
+            WHERE old.record IS DISTINCT FROM c.record OR old.markdown IS DISTINCT FROM c.markdown
+               OR old.html IS DISTINCT FROM c.html
+            ON CONFLICT (topic) DO UPDATE SET
+                name = excluded.name, post_count = excluded.post_count,
+                first_published = excluded.first_published, last_published = excluded.last_published,
+                span = excluded.span, adjacent_tags = excluded.adjacent_tags,
+                adjacent_scores = excluded.adjacent_scores, title_motifs = excluded.title_motifs,
+                motif_scores = excluded.motif_scores, early_motifs = excluded.early_motifs,
+                recent_motifs = excluded.recent_motifs, reading_path = excluded.reading_path,
+                "references" = excluded."references", definition = excluded.definition,
+                claims = excluded.claims, advice = excluded.advice, pitfalls = excluded.pitfalls,
+                record = excluded.record, markdown = excluded.markdown, html = excluded.html,
+                refreshed_at = excluded.refreshed_at, change_id = excluded.change_id
+            RETURNING 1
+        ),
+        removed AS (
+            DELETE FROM archive.page_records AS p
+            WHERE NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = p.topic)
+        )
+        SELECT count(*) INTO recomputed FROM upserted;
+
+        DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
+        IF catalog_changed THEN
+            DELETE FROM archive.refresh_catalog;
+            INSERT INTO archive.refresh_catalog (topic, tags)
+            SELECT k.topic, ARRAY(SELECT jsonb_array_elements_text(k.tags)) FROM jsonb_each(catalog_tags) AS k(topic, tags);
+        END IF;
+        INSERT INTO archive.refresh_state AS s (last_change_id, settings, refreshed_at, mode)
+        VALUES (coalesce(upto, state.last_change_id, 0), settings, started,
+                CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END)
+        ON CONFLICT (singleton) DO UPDATE
+            SET last_change_id = excluded.last_change_id, settings = excluded.settings,
+                refreshed_at = excluded.refreshed_at, mode = excluded.mode;
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: done, % pages rewritten from % posts',
+                round(extract(epoch FROM clock_timestamp() - started), 1), recomputed, posts_summarized;
+        END IF;
+        PERFORM set_config('application_name', caller_name, true);
+        RETURN QUERY SELECT CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END, recomputed,
+                            posts_summarized, clock_timestamp() - started;
+    END
+    $$;
+COMMENT ON FUNCTION archive.refresh(boolean) IS
+    'Bring every topic page up to date, recomputing only what logged changes touched (or everything with full => true); returns the mode, the pages rewritten, the posts summarised and the time spent. Its phase shows in archive.refresh_progress, and as NOTICEs past archive.progress_after';
+
+CREATE VIEW archive.refresh_status WITH (security_invoker) AS
+SELECT s.refreshed_at AS last_refresh, s.mode AS last_mode, s.last_change_id,
+       (SELECT count(*) FROM archive.changes) AS pending_changes,
+       (SELECT min(c.changed_at) FROM archive.changes AS c) AS oldest_pending,
+       CASE WHEN EXISTS (SELECT 1 FROM archive.changes)
+            THEN pg_catalog.now() - (SELECT min(c.changed_at) FROM archive.changes AS c)
+            ELSE interval '0' END AS staleness,
+       (SELECT count(*) FROM archive.page_records) AS pages
+FROM (SELECT * FROM archive.refresh_state
+      UNION ALL
+      SELECT NULL, NULL, NULL, NULL, 'never' WHERE NOT EXISTS (SELECT 1 FROM archive.refresh_state)) AS s;
+COMMENT ON VIEW archive.refresh_status IS
+    'How stale the pages are: the last refresh, the changes still pending and how long the oldest has waited';
+COMMENT ON COLUMN archive.refresh_status.last_refresh IS 'Start of the last refresh; NULL when there was none';
+COMMENT ON COLUMN archive.refresh_status.last_mode IS 'full, incremental, or never';
+COMMENT ON COLUMN archive.refresh_status.last_change_id IS 'Last change the pages reflect';
+COMMENT ON COLUMN archive.refresh_status.pending_changes IS 'Changes logged since, not yet applied';
+COMMENT ON COLUMN archive.refresh_status.oldest_pending IS 'When the oldest pending change was made';
+COMMENT ON COLUMN archive.refresh_status.staleness IS 'How long the oldest pending change has waited; 0 when none';
+COMMENT ON COLUMN archive.refresh_status.pages IS 'Topic pages stored';
+
+-- Refreshes and loads name their phase in their backend's application_name
+-- ("archive refresh 3/5: summarising ..."), which every session sees at once.
+CREATE VIEW archive.refresh_progress WITH (security_invoker) AS
+SELECT a.pid, a.datname AS database, a.usename AS username,
+       m[1] AS operation, m[2]::integer AS step, m[3]::integer AS steps, m[4] AS phase,
+       a.query_start AS started, pg_catalog.clock_timestamp() - a.query_start AS elapsed,
+       a.wait_event_type, a.wait_event
+FROM pg_catalog.pg_stat_activity AS a
+CROSS JOIN LATERAL pg_catalog.regexp_match(a.application_name,
+                                           '^archive (refresh|load) ([0-9]+)/([0-9]+): (.*)$') AS m
+WHERE m IS NOT NULL;
+COMMENT ON VIEW archive.refresh_progress IS
+    'Refreshes and loads running now, in any session and database: the phase each is in (step of steps) and how long its statement has run';
+COMMENT ON COLUMN archive.refresh_progress.pid IS 'Process id of the backend doing the work';
+COMMENT ON COLUMN archive.refresh_progress.database IS 'Its database';
+COMMENT ON COLUMN archive.refresh_progress.username IS 'Its user';
+COMMENT ON COLUMN archive.refresh_progress.operation IS 'refresh (archive.refresh) or load (archive.load_jsonl)';
+COMMENT ON COLUMN archive.refresh_progress.step IS 'Number of the phase it is in';
+COMMENT ON COLUMN archive.refresh_progress.steps IS 'Number of phases of the operation';
+COMMENT ON COLUMN archive.refresh_progress.phase IS 'What it is doing, with counts';
+COMMENT ON COLUMN archive.refresh_progress.started IS 'When the statement that runs it began';
+COMMENT ON COLUMN archive.refresh_progress.elapsed IS 'How long that statement has run';
+COMMENT ON COLUMN archive.refresh_progress.wait_event_type IS 'Type of what it waits for, if it waits (Lock while another refresh runs)';
+COMMENT ON COLUMN archive.refresh_progress.wait_event IS 'What it waits for, if it waits';
+
+CREATE FUNCTION archive.purge_refresh_runs(keep interval DEFAULT '7 days') RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        purged bigint;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'purging the refresh runs needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        DELETE FROM cron.job_run_details AS d
+        USING cron.job AS j
+        WHERE j.jobid = d.jobid AND j.jobname = 'archive-refresh'
+          AND d.end_time < pg_catalog.now() - keep;
+        GET DIAGNOSTICS purged = ROW_COUNT;
+        RETURN purged;
+    END
+    $$;
+COMMENT ON FUNCTION archive.purge_refresh_runs(interval) IS
+    'Delete the scheduled refresh''s run log (cron.job_run_details) older than keep; the scheduled job calls it after each refresh';
+
+CREATE FUNCTION archive.schedule_refresh(schedule text DEFAULT '*/10 * * * *',
+                                         keep_runs interval DEFAULT '7 days')
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        command constant text := format(
+            'SELECT archive.refresh(); SELECT archive.purge_refresh_runs(%L::interval)', keep_runs);
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'scheduling the refresh needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name, restart, '
+                             'then CREATE EXTENSION pg_cron; or run SELECT archive.refresh() from any scheduler.';
+        END IF;
+        IF current_database() = current_setting('cron.database_name', true) THEN
+            RETURN cron.schedule('archive-refresh', schedule, command);
+        END IF;
+        RETURN cron.schedule_in_database('archive-refresh', schedule, command, current_database());
+    END
+    $$;
+COMMENT ON FUNCTION archive.schedule_refresh(text, interval) IS
+    'Create or replace the pg_cron job "archive-refresh" that runs archive.refresh() on a schedule and keeps its run log to keep_runs';
+
+CREATE FUNCTION archive.unschedule_refresh() RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+            RAISE EXCEPTION 'unscheduling the refresh needs the pg_cron extension'
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM cron.job WHERE jobname = 'archive-refresh') THEN
+            RETURN false;
+        END IF;
+        RETURN cron.unschedule('archive-refresh');
+    END
+    $$;
+COMMENT ON FUNCTION archive.unschedule_refresh() IS 'Remove the pg_cron job "archive-refresh"; false when there was none';
+
+CREATE FUNCTION archive.topic_markdown(topic text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT markdown FROM archive.page_records AS p WHERE p.topic = topic_markdown.topic $$;
+COMMENT ON FUNCTION archive.topic_markdown(text) IS
+    'The topic''s page as Markdown, as of the last refresh; NULL for an unknown topic';
+
+CREATE FUNCTION archive.topic_html(topic text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT html FROM archive.page_records AS p WHERE p.topic = topic_html.topic $$;
+COMMENT ON FUNCTION archive.topic_html(text) IS
+    'The topic''s page as a standalone HTML document, as of the last refresh; NULL for an unknown topic';
+
+-- ===========================================================================
+-- Loading JSON Lines (from psql: \set lines `cat posts.jsonl`
+--                                SELECT * FROM archive.load_jsonl(:'lines');)
+-- ===========================================================================
+
+CREATE FUNCTION archive.post_from_json(line text, default_visibility archive.visibility,
+                                       OUT post archive.posts, OUT problem text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        doc jsonb;
+    BEGIN
+        BEGIN
+            doc := line::jsonb;
+        EXCEPTION WHEN others THEN
+            problem := 'not JSON: ' || SQLERRM;
+            RETURN;
+        END;
+        IF jsonb_typeof(doc) IS DISTINCT FROM 'object' THEN
+            problem := 'not a JSON object';
+        ELSIF coalesce(btrim(coalesce(doc ->> 'key', doc ->> 'url')), '') = '' THEN
+            problem := 'no url (or key) to identify the post';
+        ELSIF coalesce(btrim(doc ->> 'title'), '') = '' THEN
+            problem := 'no title';
+        ELSIF jsonb_typeof(doc -> 'tags') NOT IN ('array', 'null')
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END) AS e
+                         WHERE jsonb_typeof(e) <> 'string') THEN
+            problem := 'tags is not an array of strings';
+        ELSIF jsonb_typeof(doc -> 'authors') NOT IN ('array', 'null')
+              OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(doc -> 'authors') WHEN 'array' THEN doc -> 'authors' END) AS e
+                         WHERE jsonb_typeof(e) <> 'string') THEN
+            problem := 'authors is not an array of strings';
+        ELSIF doc ->> 'visibility' IS NOT NULL AND doc ->> 'visibility' NOT IN ('public', 'draft', 'private') THEN
+            problem := 'visibility is not public, draft or private';
+        END IF;
+        IF problem IS NOT NULL THEN
+            RETURN;
+        END IF;
+        BEGIN
+            post.published_at := (doc ->> 'published_at')::timestamptz;
+            IF isfinite(post.published_at) IS FALSE THEN
+                problem := 'published_at is not a finite time';
+                RETURN;
+            END IF;
+        EXCEPTION WHEN others THEN
+            problem := 'published_at is not a time: ' || SQLERRM;
+            RETURN;
+        END;
+        post.key := btrim(coalesce(doc ->> 'key', doc ->> 'url'));
+        post.url := doc ->> 'url';
+        post.slug := doc ->> 'slug';
+        post.title := doc ->> 'title';
+        post.summary := doc ->> 'summary';
+        post.tags := coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE jsonb_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END)), '{}');
+        post.authors := coalesce(ARRAY(SELECT jsonb_array_elements_text(CASE jsonb_typeof(doc -> 'authors') WHEN 'array' THEN doc -> 'authors' END)), '{}');
+        post.body_markdown := doc ->> 'body_markdown';
+        post.visibility := coalesce((doc ->> 'visibility')::archive.visibility, default_visibility);
+        post.updated_at := now();
+    END
+    $$;
+COMMENT ON FUNCTION archive.post_from_json(text, archive.visibility) IS
+    'One JSON Lines post as an archive.posts row, or the reason it cannot be one';
+
+CREATE FUNCTION archive.load_jsonl(lines text, default_visibility archive.visibility DEFAULT 'public')
+    RETURNS TABLE (outcome text, posts bigint, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        started constant timestamptz := clock_timestamp();
+        -- Progress, as in archive.refresh: the phase in application_name for other
+        -- sessions (archive.refresh_progress), NOTICEs past archive.progress_after.
+        notice_after constant interval := CASE WHEN (archive.settings() ->> 'progress_after')::integer >= 0
+            THEN (archive.settings() ->> 'progress_after')::integer * interval '1 millisecond' END;
+        caller_name constant text := current_setting('application_name');
+        phase constant text := format('parsing and storing %s lines',
+                                      regexp_count(lines, E'\n') + (lines !~ E'\n$')::integer);
+        returned bigint;
+    BEGIN
+        PERFORM set_config('application_name', 'archive load 1/1: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive load, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
+        RETURN QUERY
+        WITH parsed AS MATERIALIZED (
+            SELECT l.n, (archive.post_from_json(l.line, default_visibility)).*
+            FROM regexp_split_to_table(lines, E'\r?\n') WITH ORDINALITY AS l(line, n)
+            WHERE btrim(l.line) <> ''
+        ),
+        latest AS MATERIALIZED (
+            SELECT p.*, max(p.n) OVER (PARTITION BY (p.post).key) AS last_n
+            FROM parsed AS p
+            WHERE p.problem IS NULL
+        ),
+        upserted AS (
+            INSERT INTO archive.posts AS old
+            SELECT (l.post).* FROM latest AS l WHERE l.n = l.last_n
+            ON CONFLICT (key) DO UPDATE SET
+                url = excluded.url, slug = excluded.slug, title = excluded.title,
+                summary = excluded.summary, published_at = excluded.published_at,
+                tags = excluded.tags, authors = excluded.authors,
+                body_markdown = excluded.body_markdown, visibility = excluded.visibility,
+                updated_at = excluded.updated_at
+            WHERE (old.url, old.slug, old.title, old.summary, old.published_at, old.tags,
+                   old.authors, old.body_markdown, old.visibility)
+                  IS DISTINCT FROM
+                  (excluded.url, excluded.slug, excluded.title, excluded.summary, excluded.published_at,
+                   excluded.tags, excluded.authors, excluded.body_markdown, excluded.visibility)
+            RETURNING (old.xmax = 0) AS added
+        ),
+        counts AS (
+            SELECT count(*) FILTER (WHERE u.added) AS added, count(*) FILTER (WHERE NOT u.added) AS updated
+            FROM upserted AS u
+        )
+        SELECT 'added', c.added, NULL::text FROM counts AS c
+        UNION ALL
+        SELECT 'updated', c.updated, NULL FROM counts AS c
+        UNION ALL
+        SELECT 'unchanged', (SELECT count(*) FROM latest AS l WHERE l.n = l.last_n) - c.added - c.updated, NULL
+        FROM counts AS c
+        UNION ALL
+        SELECT 'rejected', 1, format('line %s: %s', r.n, r.reason)
+        FROM (SELECT p.n, p.problem AS reason FROM parsed AS p WHERE p.problem IS NOT NULL
+              UNION ALL
+              SELECT l.n, format('same key as line %s, which replaces it', l.last_n)
+              FROM latest AS l WHERE l.n <> l.last_n) AS r;
+        GET DIAGNOSTICS returned = ROW_COUNT;
+        PERFORM set_config('application_name', caller_name, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive load, % s: done, % rejected lines', round(extract(epoch FROM clock_timestamp() - started), 1), returned - 3;
+        END IF;
+    END
+    $$;
+COMMENT ON FUNCTION archive.load_jsonl(text, archive.visibility) IS
+    'Load posts from JSON Lines text into archive.posts (by key, else url); reports how many were added, updated, unchanged, and each rejected line with its reason. Shows in archive.refresh_progress while it runs';
+
+CREATE FUNCTION archive.load_topics_jsonl(lines text)
+    RETURNS TABLE (outcome text, topics bigint, detail text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        line record;
+        doc jsonb;
+        loaded bigint := 0;
+    BEGIN
+        FOR line IN SELECT l.line, l.n FROM regexp_split_to_table(lines, E'\r?\n') WITH ORDINALITY AS l(line, n)
+                    WHERE btrim(l.line) <> '' LOOP
+            BEGIN
+                doc := line.line::jsonb;
+                INSERT INTO archive.topics AS t (slug, name, lens, through_line, advice, pitfalls, tags)
+                VALUES (doc ->> 'slug', doc ->> 'name', doc ->> 'lens', doc ->> 'through_line',
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'advice', '[]'))), '{}'),
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'pitfalls', '[]'))), '{}'),
+                        coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(doc -> 'tags', '[]'))), '{}'))
+                ON CONFLICT (slug) DO UPDATE SET
+                    name = excluded.name, lens = excluded.lens, through_line = excluded.through_line,
+                    advice = excluded.advice, pitfalls = excluded.pitfalls, tags = excluded.tags;
+                loaded := loaded + 1;
+            EXCEPTION WHEN others THEN
+                RETURN QUERY SELECT 'rejected'::text, 1::bigint, format('line %s: %s', line.n, SQLERRM);
+            END;
+        END LOOP;
+        RETURN QUERY SELECT 'loaded'::text, loaded, NULL::text;
+    END
+    $$;
+COMMENT ON FUNCTION archive.load_topics_jsonl(text) IS
+    'Load topics (slug, name, lens, through_line, advice, pitfalls, tags) from JSON Lines text, by slug; reports rejected lines';
