@@ -121,6 +121,13 @@ CREATE FUNCTION archive.max_error(archive.termcounts) RETURNS bigint
 COMMENT ON FUNCTION archive.max_error(archive.termcounts) IS
     'Largest possible undercount of any count in the summary; 0 means every count is exact';
 
+CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed archive.termcounts)
+    RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_subtract'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
+    'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
+
 CREATE FUNCTION archive.top_terms(summary archive.termcounts, k integer,
                                   exclude text[] DEFAULT '{}')
     RETURNS archive.ranked_term[]
@@ -729,6 +736,27 @@ COMMENT ON TABLE archive.archive_months IS
 COMMENT ON COLUMN archive.archive_months.month IS 'Calendar month (UTC); -infinity for undated posts';
 COMMENT ON COLUMN archive.archive_months.tags IS 'Tag summary of all public posts of the month';
 
+CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
+    RETURNS SETOF archive.topic_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Summaries of the posts post_keys[i] as members of the topics topics[i], by topic
+    -- and month; the pairs are distinct, and a post that is not public counts nowhere.
+    SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
+           archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
+           archive.title_terms_agg(p.title),
+           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
+                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
+                                        'published_at', p.published_at)
+                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+    FROM unnest(topics, post_keys) AS m(topic, post_key)
+    JOIN archive.public_posts AS p ON p.key = m.post_key
+    GROUP BY 1, 2
+    $$;
+COMMENT ON FUNCTION archive.summarize_memberships(text[], text[]) IS
+    'topic_months rows of the given distinct (topic, post) memberships: the refresh''s way of summarising only what changed';
+
 CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
                                                only_months date[] DEFAULT NULL)
     RETURNS SETOF archive.topic_months
@@ -737,19 +765,14 @@ CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
     AS $$
     -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
     -- of whole topics (only_months NULL), or of everything (both NULL).
-    SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
-           archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
-           archive.title_terms_agg(p.title),
-           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
-                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
-                                        'published_at', p.published_at)
-                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
-    FROM archive.topic_members AS m
-    JOIN archive.public_posts AS p ON p.key = m.post_key
-    WHERE only_topics IS NULL
-       OR (only_months IS NULL AND m.topic = ANY (only_topics))
-       OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))
-    GROUP BY 1, 2
+    SELECT s.*
+    FROM (SELECT array_agg(m.topic) AS topics, array_agg(m.post_key) AS post_keys
+          FROM archive.topic_members AS m
+          JOIN archive.public_posts AS p ON p.key = m.post_key
+          WHERE only_topics IS NULL
+             OR (only_months IS NULL AND m.topic = ANY (only_topics))
+             OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))) AS a
+    CROSS JOIN LATERAL archive.summarize_memberships(a.topics, a.post_keys) AS s
     $$;
 COMMENT ON FUNCTION archive.summarize_topic_months(text[], date[]) IS
     'Recompute topic_months rows from the posts: for given (topic, month) pairs, whole topics, or all';
@@ -1195,6 +1218,11 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         pair_topics text[];
         pair_months date[];
         whole_topics text[];
+        changed_keys text[];
+        added_topics text[];
+        added_keys text[];
+        resummarised_topics text[];
+        resummarised_keys text[];
         dirty_months date[];
         catalog_tags jsonb;
         catalog_changed boolean;
@@ -1285,8 +1313,31 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                   WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = k.topic)
                      OR NOT EXISTS (SELECT 1 FROM archive.refresh_catalog AS r
                                     WHERE r.topic = k.topic AND to_jsonb(r.tags) = k.tags)) AS w;
+            -- Posts whose versions or memberships changed, and their memberships now in the
+            -- pairs (whole topics are summarised apart).
+            SELECT array_agg(DISTINCT c.post_key) INTO changed_keys
+            FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.post_key IS NOT NULL;
+            SELECT array_agg(m.topic), array_agg(m.post_key) INTO added_topics, added_keys
+            FROM archive.topic_members AS m
+            JOIN archive.public_posts AS p ON p.key = m.post_key
+            WHERE m.post_key = ANY (changed_keys)
+              AND (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(pair_topics, pair_months))
+              AND NOT (m.topic = ANY (coalesce(whole_topics, '{}')));
+            -- The archive's tags changed in the months of a post's versions unless every logged
+            -- version of it has its tags and month now, and an even number were logged: a post
+            -- public before and after logs an old and a new version per statement (one that
+            -- turned public, or stopped being, logs one), so it was public before the first.
             SELECT array_agg(DISTINCT c.month) INTO dirty_months
-            FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.month IS NOT NULL;
+            FROM archive.changes AS c
+            WHERE c.change_id = ANY (read_ids) AND c.topic IS NULL AND c.post_key IN (
+                SELECT v.post_key
+                FROM archive.changes AS v
+                LEFT JOIN archive.public_posts AS p ON p.key = v.post_key
+                WHERE v.change_id = ANY (read_ids) AND v.topic IS NULL AND v.post_key IS NOT NULL
+                GROUP BY v.post_key
+                HAVING count(*) % 2 = 1
+                    OR bool_or(p.key IS NULL OR v.month IS DISTINCT FROM archive.month_of(p.published_at)
+                               OR v.post_tags IS DISTINCT FROM p.tags));
 
             phase := format('summarising %s topic-months, %s topics',
                             coalesce(cardinality(pair_topics), 0), coalesce(cardinality(whole_topics), 0));
@@ -1297,12 +1348,65 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             END IF;
             DELETE FROM archive.topic_months AS tm
             WHERE tm.topic = ANY (whole_topics)
-               OR (tm.topic, tm.month) IN (SELECT * FROM unnest(pair_topics, pair_months))
                OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
-            IF pair_topics IS NOT NULL THEN
+            -- A pair's row is updated from the changed posts alone: the posts it listed that
+            -- did not change are members as they were (a topic whose tags changed is summarised
+            -- whole), so the new row is the stored one less the changed posts' old versions
+            -- (their references in it) plus the changed posts that are members now.  Where a
+            -- summary pruned, that is not exact, and the pair's members are summarised again.
+            WITH pairs AS (
+                SELECT DISTINCT x.topic, x.month
+                FROM unnest(pair_topics, pair_months) AS x(topic, month)
+                WHERE NOT (x.topic = ANY (coalesce(whole_topics, '{}')))
+            ),
+            old AS (
+                DELETE FROM archive.topic_months AS tm USING pairs AS x
+                WHERE tm.topic = x.topic AND tm.month = x.month
+                RETURNING tm.*
+            ),
+            kept AS (
+                SELECT o.topic, o.month, k.posts, k.span, k.refs,
+                       CASE WHEN k.removed_tags IS NULL THEN o.tags
+                            ELSE archive.termcounts_subtract(o.tags, k.removed_tags) END AS tags,
+                       CASE WHEN k.removed_titles IS NULL THEN o.titles
+                            ELSE archive.termcounts_subtract(o.titles, k.removed_titles) END AS titles
+                FROM old AS o
+                CROSS JOIN LATERAL (
+                    SELECT count(*) FILTER (WHERE NOT c.changed) AS posts,
+                           archive.topic_span((r.ref ->> 'published_at')::timestamptz) FILTER (WHERE NOT c.changed) AS span,
+                           jsonb_agg(r.ref) FILTER (WHERE NOT c.changed) AS refs,
+                           archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(r.ref -> 'tags')))
+                               FILTER (WHERE c.changed) AS removed_tags,
+                           archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
+                    FROM jsonb_array_elements(o.refs) AS r(ref)
+                    CROSS JOIN LATERAL (SELECT r.ref ->> 'key' = ANY (changed_keys) AS changed) AS c
+                ) AS k
+            ),
+            merged AS (
+                SELECT coalesce(k.topic, a.topic) AS topic, coalesce(k.month, a.month) AS month,
+                       coalesce(k.posts, 0) + coalesce(a.posts, 0) AS posts,
+                       (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
+                       (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
+                       (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
+                       (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST,
+                                                       e.ref ->> 'key' DESC)
+                        FROM (SELECT jsonb_array_elements(k.refs) UNION ALL SELECT jsonb_array_elements(a.refs)) AS e(ref)) AS refs,
+                       k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
+                FROM kept AS k
+                FULL JOIN archive.summarize_memberships(added_topics, added_keys) AS a
+                  ON a.topic = k.topic AND a.month = k.month
+            ),
+            updated AS (
                 INSERT INTO archive.topic_months
-                SELECT * FROM archive.summarize_topic_months(pair_topics, pair_months)
-                WHERE NOT (topic = ANY (coalesce(whole_topics, '{}')));
+                SELECT m.topic, m.month, m.posts, m.span, m.tags, m.titles, m.refs
+                FROM merged AS m WHERE m.exact AND m.posts > 0
+            )
+            SELECT array_agg(m.topic), array_agg(e.ref ->> 'key') INTO resummarised_topics, resummarised_keys
+            FROM merged AS m CROSS JOIN LATERAL jsonb_array_elements(m.refs) AS e(ref)
+            WHERE NOT m.exact;
+            IF resummarised_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_memberships(resummarised_topics, resummarised_keys);
             END IF;
             IF whole_topics IS NOT NULL THEN
                 INSERT INTO archive.topic_months
@@ -1330,8 +1434,22 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                              THEN NULL
                              ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;
         END IF;
+        -- the posts read: those of the archive months summarised, and in other months those
+        -- summarised into topic months (changed posts, pairs summarised again, whole topics)
         posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
-                             WHERE recompute_all OR am.month = ANY (dirty_months));
+                             WHERE recompute_all OR am.month = ANY (dirty_months))
+            + CASE WHEN recompute_all THEN 0
+                   ELSE (SELECT count(DISTINCT k.key)
+                         FROM (SELECT p.key
+                               FROM archive.public_posts AS p
+                               WHERE p.key = ANY (added_keys || resummarised_keys)
+                                 AND NOT (archive.month_of(p.published_at) = ANY (coalesce(dirty_months, '{}')))
+                               UNION ALL
+                               SELECT r.ref ->> 'key'
+                               FROM archive.topic_months AS tm
+                               CROSS JOIN LATERAL jsonb_array_elements(tm.refs) AS r(ref)
+                               WHERE tm.topic = ANY (whole_topics)
+                                 AND NOT (tm.month = ANY (coalesce(dirty_months, '{}')))) AS k) END;
         phase := format('assembling %s pages', CASE WHEN affected IS NULL
                                                     THEN (SELECT count(*) FROM jsonb_object_keys(catalog_tags))
                                                     ELSE (SELECT count(DISTINCT a) FROM unnest(affected) AS a) END);

@@ -316,6 +316,39 @@ SELECT * FROM pg_temp.pages;
 SELECT * FROM pg_temp.differs_from_full();
 
 -- ---------------------------------------------------------------------------
+-- A topic month is updated from its changed posts alone, unless a summary pruned
+-- ---------------------------------------------------------------------------
+
+-- A title edit takes the old title's words out of its topic months' summaries
+-- and puts the new ones in: one post read.
+UPDATE archive.posts SET title = 'Flaky Tests Are Still Everybody''s Problem'
+WHERE slug = 'flaky-tests-are-a-team-problem';
+SELECT * FROM pg_temp.refresh_step();
+SELECT * FROM pg_temp.differs_from_full();
+-- At the smallest capacity (16: at most 32 terms kept) twelve posts of four
+-- words of their own prune their month's title summary.  The words of an old
+-- title cannot be taken out of it exactly, so a title edit there has the
+-- month's twelve posts summarised again.  What a summary that prunes keeps
+-- depends on the order it reads its posts in, which need not be a full
+-- refresh's: the month's summary may differ from a full refresh's (within its
+-- error bound), the pages may not.
+SET archive.summary_capacity = 16;
+INSERT INTO archive.posts (key, url, title, published_at, tags)
+SELECT 'pruned-' || i, '/posts/pruned-' || i, format('Alpha%1$s Bravo%1$s Charlie%1$s Delta%1$s', i),
+       timestamptz '2023-03-01 00:00+00' + i * interval '1 hour', '{testing}'
+FROM generate_series(1, 12) AS i;
+SELECT mode, rewritten FROM pg_temp.refresh_step();
+SELECT topic, posts, archive.max_error(titles) > 0 AS pruned
+FROM archive.topic_months WHERE month = '2023-03-01' ORDER BY topic;
+UPDATE archive.posts SET title = 'Alpha1 Replaced Entirely' WHERE key = 'pruned-1';
+SELECT * FROM pg_temp.refresh_step();
+SELECT * FROM pg_temp.differs_from_full() WHERE what NOT LIKE 'topic_months %';
+DELETE FROM archive.posts WHERE key LIKE 'pruned-%';
+RESET archive.summary_capacity;
+SELECT mode, rewritten FROM pg_temp.refresh_step();
+SELECT * FROM pg_temp.differs_from_full();
+
+-- ---------------------------------------------------------------------------
 -- Logged as everything: TRUNCATE, filler words, and the settings the pages
 -- were built with
 -- ---------------------------------------------------------------------------

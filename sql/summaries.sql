@@ -292,3 +292,28 @@ FROM sum_wire, LATERAL (VALUES
     ('the two terms of count 1 swapped', substr(b, 1, 40) || substr(b, 55, 14) || substr(b, 41, 14))
 ) AS c(edit, bytes);
 RESET DateStyle;
+
+-- termcounts_subtract: the inverse of a union, where it is exact.  Taking a
+-- part out of the union gives the other part, term for term (a term whose
+-- count falls to 0 leaves); a removed summary that is not part of the first,
+-- or a pruned summary on either side, gives NULL; kinds never mix.
+WITH parts AS (
+    SELECT archive.tag_counts_agg(t) FILTER (WHERE n <= 2) AS a,
+           archive.tag_counts_agg(t) FILTER (WHERE n > 2) AS b
+    FROM (VALUES (1, '{go,db}'::text[]), (2, '{go}'), (3, '{go,web}'), (4, '{}')) AS v(n, t)
+)
+SELECT archive.termcounts_subtract(u, b)::text = a::text AS union_less_b_is_a,
+       archive.termcounts_subtract(u, a)::text = b::text AS union_less_a_is_b,
+       archive.termcounts_subtract(u, a)::text AS b,
+       archive.termcounts_subtract(a, b) IS NULL AS not_a_part,
+       archive.termcounts_subtract(u, u)::text AS nothing_left
+FROM parts, LATERAL (SELECT archive.termcounts_union_agg(x) FROM (VALUES (a), (b)) AS s(x)) AS un(u);
+SELECT archive.termcounts_subtract(archive.title_terms_agg(t),
+                                   (SELECT archive.title_terms_agg('Testing the Tests')))::text AS motifs_left
+FROM (VALUES ('Testing the Tests'), ('Tests that run')) AS v(t);
+SET archive.summary_capacity = 16;
+SELECT archive.max_error(s) > 0 AS pruned,
+       archive.termcounts_subtract(s, (SELECT archive.tag_counts_agg(ARRAY['t1']))) IS NULL AS pruned_gives_null
+FROM (SELECT archive.tag_counts_agg(ARRAY['t' || i]) AS s FROM generate_series(1, 40) AS i) AS p;
+RESET archive.summary_capacity;
+SELECT archive.termcounts_subtract(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));

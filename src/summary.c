@@ -624,6 +624,27 @@ archive_termcounts_error(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(termcounts_error(termcounts_arg(fcinfo, 0)));
 }
 
+/*
+ * archive.termcounts_subtract(summary, removed): summary without the rows
+ * removed summarises, or NULL when that is not known exactly (see
+ * termcounts_subtract).
+ */
+PG_FUNCTION_INFO_V1(archive_termcounts_subtract);
+Datum
+archive_termcounts_subtract(PG_FUNCTION_ARGS)
+{
+	TermCounts *tc = termcounts_arg(fcinfo, 0);
+	TermCounts *removed = termcounts_arg(fcinfo, 1);
+
+	if (termcounts_kind(tc) != termcounts_kind(removed))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot subtract a tag summary from a motif summary, or the reverse")));
+	if (!termcounts_subtract(tc, removed))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(termcounts_datum(tc));
+}
+
 /* archive.top_terms(termcounts, k, exclude): the k strongest terms, ranked. */
 PG_FUNCTION_INFO_V1(archive_top_terms);
 Datum

@@ -291,6 +291,47 @@ termcounts_merge(TermCounts *dst, const TermCounts *src)
 							  entry->count);
 }
 
+/*
+ * Take out of tc the rows that sub summarises, the inverse of merging them
+ * in.  That is exact only when neither summary pruned (a pruned count is a
+ * lower bound, and the terms pruning dropped are unknown) and sub is part
+ * of tc: every term of sub counted in tc at least as often, and no more rows.
+ * When it is not, tc is left unchanged and false returned.  A term whose
+ * count falls to zero leaves the summary, so the result is the summary of
+ * the remaining rows, term for term (what a summary made from them alone
+ * would hold).
+ */
+bool
+termcounts_subtract(TermCounts *tc, const TermCounts *sub)
+{
+	termtab_iterator it;
+	TermEntry  *entry;
+
+	Assert(tc->kind == sub->kind);
+	if (tc->error != 0 || sub->error != 0 || sub->rows > tc->rows)
+		return false;
+	/* every term first: nothing is changed unless all can be */
+	termtab_start_iterate(sub->table, &it);
+	while ((entry = termtab_iterate(sub->table, &it)) != NULL)
+	{
+		TermEntry  *mine = termtab_lookup_hash(tc->table, entry->key, entry->hash);
+
+		if (mine == NULL || mine->count < entry->count)
+			return false;
+	}
+	termtab_start_iterate(sub->table, &it);
+	while ((entry = termtab_iterate(sub->table, &it)) != NULL)
+	{
+		TermEntry  *mine = termtab_lookup_hash(tc->table, entry->key, entry->hash);
+
+		mine->count -= entry->count;
+		if (mine->count == 0)
+			termtab_delete_item(tc->table, mine);
+	}
+	tc->rows -= sub->rows;
+	return true;
+}
+
 /* Order of terms everywhere: higher count first, then key bytes, shorter first. */
 int
 termcount_compare(const void *a, const void *b)

@@ -56,6 +56,7 @@ extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
 extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
 								  uint32 hash, int64 count);
 extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
+extern bool termcounts_subtract(TermCounts *tc, const TermCounts *sub);
 extern TermCount *termcounts_terms(const TermCounts *tc, int *nterms);
 extern TermCount *termcounts_sorted(const TermCounts *tc, int *nterms);
 extern int	termcount_compare(const void *a, const void *b);

@@ -1,0 +1,423 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive--0.2.0--0.3.0.sql
+ *	  Update of the archive extension from 0.2.0 to 0.3.0.
+ *
+ * 0.3.0 makes the incremental refresh read only the posts that changed.  A
+ * (topic, month) summary a change touched is updated from the changed posts
+ * alone: their old versions (its stored references) are taken out of its
+ * tag and title summaries with the new archive.termcounts_subtract, and
+ * their new versions merged in (archive.summarize_memberships); a summary
+ * that pruned is summarised again from its posts.  The archive's monthly
+ * tag summaries are summarised again only in the months where some post's
+ * tags or month changed, not after title edits.
+ *
+ * Functions whose signature is unchanged are replaced in place;
+ * test/suites/upgrade.sh checks that an updated database has exactly the
+ * objects, definitions and comments of a new 0.3.0 install, and the same
+ * pages.
+ *
+ *-------------------------------------------------------------------------
+ */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION archive UPDATE TO '0.3.0'" to load this file. \quit
+
+-- The inverse of a union, where it is exact.
+CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed archive.termcounts)
+    RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_subtract'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
+    'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
+
+-- Summaries of given memberships: what a refresh summarises again.
+CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
+    RETURNS SETOF archive.topic_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Summaries of the posts post_keys[i] as members of the topics topics[i], by topic
+    -- and month; the pairs are distinct, and a post that is not public counts nowhere.
+    SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
+           archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
+           archive.title_terms_agg(p.title),
+           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
+                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
+                                        'published_at', p.published_at)
+                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+    FROM unnest(topics, post_keys) AS m(topic, post_key)
+    JOIN archive.public_posts AS p ON p.key = m.post_key
+    GROUP BY 1, 2
+    $$;
+COMMENT ON FUNCTION archive.summarize_memberships(text[], text[]) IS
+    'topic_months rows of the given distinct (topic, post) memberships: the refresh''s way of summarising only what changed';
+
+-- Summaries of topic months, now through archive.summarize_memberships.
+CREATE OR REPLACE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
+                                               only_months date[] DEFAULT NULL)
+    RETURNS SETOF archive.topic_months
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
+    -- of whole topics (only_months NULL), or of everything (both NULL).
+    SELECT s.*
+    FROM (SELECT array_agg(m.topic) AS topics, array_agg(m.post_key) AS post_keys
+          FROM archive.topic_members AS m
+          JOIN archive.public_posts AS p ON p.key = m.post_key
+          WHERE only_topics IS NULL
+             OR (only_months IS NULL AND m.topic = ANY (only_topics))
+             OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))) AS a
+    CROSS JOIN LATERAL archive.summarize_memberships(a.topics, a.post_keys) AS s
+    $$;
+
+-- The refresh: pairs updated from the changed posts, archive months only where tags moved.
+CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
+    RETURNS TABLE (mode text, topics_recomputed integer, posts_read bigint, elapsed interval)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    -- The page queries' estimated costs pass the JIT thresholds whatever the archive's
+    -- size, and compiling them takes seconds, many times what running them takes.
+    SET jit = off
+    AS $$
+    DECLARE
+        started constant timestamptz := clock_timestamp();
+        settings constant jsonb := archive.settings() - 'refresh_wait' - 'max_markdown_bytes' - 'progress_after'
+            -- a new version of the extension may render pages differently: rebuild them all
+            || jsonb_build_object('extension_version', (SELECT e.extversion FROM pg_extension AS e WHERE e.extname = 'archive'));
+        -- Progress: each phase is named in this backend's application_name, which other
+        -- sessions see in archive.refresh_progress, and reported with a NOTICE once the
+        -- refresh has run archive.progress_after milliseconds (-1: never). The caller's
+        -- application_name is put back before returning (set_config(..., true) would
+        -- otherwise last until the end of the caller's transaction; an error undoes it).
+        notice_after constant interval := CASE WHEN (archive.settings() ->> 'progress_after')::integer >= 0
+            THEN (archive.settings() ->> 'progress_after')::integer * interval '1 millisecond' END;
+        caller_name constant text := current_setting('application_name');
+        phase text;
+        state archive.refresh_state;
+        read_ids bigint[];
+        upto bigint;
+        pair_topics text[];
+        pair_months date[];
+        whole_topics text[];
+        changed_keys text[];
+        added_topics text[];
+        added_keys text[];
+        resummarised_topics text[];
+        resummarised_keys text[];
+        dirty_months date[];
+        catalog_tags jsonb;
+        catalog_changed boolean;
+        old_archive_tags jsonb;
+        archive_tags_changed boolean := false;
+        affected text[];
+        posts_summarized bigint := 0;
+        recomputed integer;
+        recompute_all boolean := $1;  -- the parameter "full" is a keyword inside PL/pgSQL
+    BEGIN
+        -- One refresh at a time; archive.refresh_wait decides whether a second waits.
+        PERFORM set_config('application_name', 'archive refresh 1/5: waiting for a running refresh', true);
+        IF current_setting('archive.refresh_wait')::boolean THEN
+            PERFORM pg_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0);
+        ELSIF NOT pg_try_advisory_xact_lock('archive.page_records'::regclass::oid::integer, 0) THEN
+            PERFORM set_config('application_name', caller_name, true);
+            RETURN QUERY SELECT 'skipped: another refresh is running'::text, 0, 0::bigint,
+                                clock_timestamp() - started;
+            RETURN;
+        END IF;
+        phase := 'reading changes';
+        PERFORM set_config('application_name', 'archive refresh 2/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
+        PERFORM archive.ensure_source();
+        SELECT * INTO state FROM archive.refresh_state;
+        SELECT array_agg(c.change_id), max(c.change_id) INTO read_ids, upto FROM archive.changes AS c;
+        -- The topics and their tags now, against those of the last refresh.
+        SELECT coalesce(jsonb_object_agg(t.topic, t.tags), '{}') INTO catalog_tags FROM archive.topic_catalog AS t;
+        catalog_changed := catalog_tags IS DISTINCT FROM
+            (SELECT coalesce(jsonb_object_agg(r.topic, r.tags), '{}') FROM archive.refresh_catalog AS r);
+        recompute_all := recompute_all OR state IS NULL OR state.settings IS DISTINCT FROM settings
+                OR EXISTS (SELECT 1 FROM archive.source)
+                OR EXISTS (SELECT 1 FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.everything);
+
+        IF recompute_all THEN
+            phase := format('summarising %s topics', (SELECT count(*) FROM jsonb_object_keys(catalog_tags)));
+            PERFORM set_config('application_name', 'archive refresh 3/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.topic_months;
+            INSERT INTO archive.topic_months SELECT * FROM archive.summarize_topic_months();
+            phase := 'summarising the archive by month';
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.archive_months;
+            INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months();
+            affected := NULL;
+        ELSE
+            -- (topic, month) pairs a changed post version was in, through tags or memberships,
+            -- and those of a changed membership: its topic in the month of the post now and in
+            -- the months of the post's changed versions
+            SELECT array_agg(p.topic), array_agg(p.month) INTO pair_topics, pair_months
+            FROM (WITH read AS MATERIALIZED (
+                      SELECT c.* FROM archive.changes AS c JOIN unnest(read_ids) AS r(id) ON r.id = c.change_id
+                  )
+                  SELECT t.topic, c.month
+                  FROM read AS c
+                  JOIN archive.topic_catalog AS t ON t.tags && c.post_tags
+                  WHERE c.topic IS NULL
+                  UNION
+                  SELECT pt.topic, c.month
+                  FROM read AS c
+                  JOIN archive.post_topics AS pt ON pt.post_key = c.post_key
+                  WHERE c.topic IS NULL
+                  UNION
+                  SELECT c.topic, archive.month_of(p.published_at)
+                  FROM read AS c
+                  JOIN archive.public_posts AS p ON p.key = c.post_key
+                  WHERE c.topic IS NOT NULL
+                  UNION
+                  SELECT c.topic, v.month
+                  FROM read AS c
+                  JOIN read AS v ON v.post_key = c.post_key AND v.topic IS NULL
+                  WHERE c.topic IS NOT NULL) AS p;
+            -- whole topics: changed topics (definitions), and topics new to the catalog or
+            -- whose tags changed since the last refresh (an implicit topic's slug passes to
+            -- another tag when tags sharing a slug change sizes)
+            SELECT array_agg(DISTINCT w.topic) INTO whole_topics
+            FROM (SELECT c.topic FROM archive.changes AS c
+                  WHERE c.change_id = ANY (read_ids) AND c.topic IS NOT NULL AND c.post_key IS NULL
+                  UNION
+                  SELECT k.topic FROM jsonb_each(catalog_tags) AS k(topic, tags)
+                  WHERE NOT EXISTS (SELECT 1 FROM archive.page_records AS r WHERE r.topic = k.topic)
+                     OR NOT EXISTS (SELECT 1 FROM archive.refresh_catalog AS r
+                                    WHERE r.topic = k.topic AND to_jsonb(r.tags) = k.tags)) AS w;
+            -- Posts whose versions or memberships changed, and their memberships now in the
+            -- pairs (whole topics are summarised apart).
+            SELECT array_agg(DISTINCT c.post_key) INTO changed_keys
+            FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.post_key IS NOT NULL;
+            SELECT array_agg(m.topic), array_agg(m.post_key) INTO added_topics, added_keys
+            FROM archive.topic_members AS m
+            JOIN archive.public_posts AS p ON p.key = m.post_key
+            WHERE m.post_key = ANY (changed_keys)
+              AND (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(pair_topics, pair_months))
+              AND NOT (m.topic = ANY (coalesce(whole_topics, '{}')));
+            -- The archive's tags changed in the months of a post's versions unless every logged
+            -- version of it has its tags and month now, and an even number were logged: a post
+            -- public before and after logs an old and a new version per statement (one that
+            -- turned public, or stopped being, logs one), so it was public before the first.
+            SELECT array_agg(DISTINCT c.month) INTO dirty_months
+            FROM archive.changes AS c
+            WHERE c.change_id = ANY (read_ids) AND c.topic IS NULL AND c.post_key IN (
+                SELECT v.post_key
+                FROM archive.changes AS v
+                LEFT JOIN archive.public_posts AS p ON p.key = v.post_key
+                WHERE v.change_id = ANY (read_ids) AND v.topic IS NULL AND v.post_key IS NOT NULL
+                GROUP BY v.post_key
+                HAVING count(*) % 2 = 1
+                    OR bool_or(p.key IS NULL OR v.month IS DISTINCT FROM archive.month_of(p.published_at)
+                               OR v.post_tags IS DISTINCT FROM p.tags));
+
+            phase := format('summarising %s topic-months, %s topics',
+                            coalesce(cardinality(pair_topics), 0), coalesce(cardinality(whole_topics), 0));
+            -- (application_name holds 63 bytes; a longer one is cut with a NOTICE)
+            PERFORM set_config('application_name', left('archive refresh 3/5: ' || phase, 63), true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            DELETE FROM archive.topic_months AS tm
+            WHERE tm.topic = ANY (whole_topics)
+               OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
+            -- A pair's row is updated from the changed posts alone: the posts it listed that
+            -- did not change are members as they were (a topic whose tags changed is summarised
+            -- whole), so the new row is the stored one less the changed posts' old versions
+            -- (their references in it) plus the changed posts that are members now.  Where a
+            -- summary pruned, that is not exact, and the pair's members are summarised again.
+            WITH pairs AS (
+                SELECT DISTINCT x.topic, x.month
+                FROM unnest(pair_topics, pair_months) AS x(topic, month)
+                WHERE NOT (x.topic = ANY (coalesce(whole_topics, '{}')))
+            ),
+            old AS (
+                DELETE FROM archive.topic_months AS tm USING pairs AS x
+                WHERE tm.topic = x.topic AND tm.month = x.month
+                RETURNING tm.*
+            ),
+            kept AS (
+                SELECT o.topic, o.month, k.posts, k.span, k.refs,
+                       CASE WHEN k.removed_tags IS NULL THEN o.tags
+                            ELSE archive.termcounts_subtract(o.tags, k.removed_tags) END AS tags,
+                       CASE WHEN k.removed_titles IS NULL THEN o.titles
+                            ELSE archive.termcounts_subtract(o.titles, k.removed_titles) END AS titles
+                FROM old AS o
+                CROSS JOIN LATERAL (
+                    SELECT count(*) FILTER (WHERE NOT c.changed) AS posts,
+                           archive.topic_span((r.ref ->> 'published_at')::timestamptz) FILTER (WHERE NOT c.changed) AS span,
+                           jsonb_agg(r.ref) FILTER (WHERE NOT c.changed) AS refs,
+                           archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(r.ref -> 'tags')))
+                               FILTER (WHERE c.changed) AS removed_tags,
+                           archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
+                    FROM jsonb_array_elements(o.refs) AS r(ref)
+                    CROSS JOIN LATERAL (SELECT r.ref ->> 'key' = ANY (changed_keys) AS changed) AS c
+                ) AS k
+            ),
+            merged AS (
+                SELECT coalesce(k.topic, a.topic) AS topic, coalesce(k.month, a.month) AS month,
+                       coalesce(k.posts, 0) + coalesce(a.posts, 0) AS posts,
+                       (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
+                       (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
+                       (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
+                       (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST,
+                                                       e.ref ->> 'key' DESC)
+                        FROM (SELECT jsonb_array_elements(k.refs) UNION ALL SELECT jsonb_array_elements(a.refs)) AS e(ref)) AS refs,
+                       k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
+                FROM kept AS k
+                FULL JOIN archive.summarize_memberships(added_topics, added_keys) AS a
+                  ON a.topic = k.topic AND a.month = k.month
+            ),
+            updated AS (
+                INSERT INTO archive.topic_months
+                SELECT m.topic, m.month, m.posts, m.span, m.tags, m.titles, m.refs
+                FROM merged AS m WHERE m.exact AND m.posts > 0
+            )
+            SELECT array_agg(m.topic), array_agg(e.ref ->> 'key') INTO resummarised_topics, resummarised_keys
+            FROM merged AS m CROSS JOIN LATERAL jsonb_array_elements(m.refs) AS e(ref)
+            WHERE NOT m.exact;
+            IF resummarised_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_memberships(resummarised_topics, resummarised_keys);
+            END IF;
+            IF whole_topics IS NOT NULL THEN
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_topic_months(whole_topics, NULL);
+            END IF;
+            phase := format('summarising %s archive months', coalesce(cardinality(dirty_months), 0));
+            PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
+            IF clock_timestamp() - started >= notice_after THEN
+                RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+            END IF;
+            IF dirty_months IS NOT NULL THEN
+                old_archive_tags := (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
+                DELETE FROM archive.archive_months WHERE month = ANY (dirty_months);
+                INSERT INTO archive.archive_months SELECT * FROM archive.summarize_archive_months(dirty_months);
+                archive_tags_changed := old_archive_tags IS DISTINCT FROM
+                    (SELECT coalesce(jsonb_object_agg(am.month, am.tags::text), '{}')
+                     FROM archive.archive_months AS am WHERE am.month = ANY (dirty_months));
+            END IF;
+            -- lift depends on the whole archive's tags, and with archive.topic_url set an
+            -- adjacent thread links to the topic that carries its tag: when either changed,
+            -- every page is reassembled (changed titles alone touch only their topics)
+            affected := CASE WHEN archive_tags_changed
+                               OR (catalog_changed AND current_setting('archive.topic_url', true) <> '')
+                             THEN NULL
+                             ELSE coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}') END;
+        END IF;
+        -- the posts read: those of the archive months summarised, and in other months those
+        -- summarised into topic months (changed posts, pairs summarised again, whole topics)
+        posts_summarized := (SELECT coalesce(sum(archive.rows(am.tags)), 0) FROM archive.archive_months AS am
+                             WHERE recompute_all OR am.month = ANY (dirty_months))
+            + CASE WHEN recompute_all THEN 0
+                   ELSE (SELECT count(DISTINCT k.key)
+                         FROM (SELECT p.key
+                               FROM archive.public_posts AS p
+                               WHERE p.key = ANY (added_keys || resummarised_keys)
+                                 AND NOT (archive.month_of(p.published_at) = ANY (coalesce(dirty_months, '{}')))
+                               UNION ALL
+                               SELECT r.ref ->> 'key'
+                               FROM archive.topic_months AS tm
+                               CROSS JOIN LATERAL jsonb_array_elements(tm.refs) AS r(ref)
+                               WHERE tm.topic = ANY (whole_topics)
+                                 AND NOT (tm.month = ANY (coalesce(dirty_months, '{}')))) AS k) END;
+        phase := format('assembling %s pages', CASE WHEN affected IS NULL
+                                                    THEN (SELECT count(*) FROM jsonb_object_keys(catalog_tags))
+                                                    ELSE (SELECT count(DISTINCT a) FROM unnest(affected) AS a) END);
+        PERFORM set_config('application_name', 'archive refresh 5/5: ' || phase, true);
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
+        END IF;
+
+        WITH computed AS MATERIALIZED (
+            SELECT f.topic, f.span, f.record
+            FROM archive.page_figures(affected) AS f
+            LEFT JOIN archive.page_records AS old ON old.topic = f.topic
+            WHERE recompute_all OR old.record IS DISTINCT FROM f.record
+        ),
+        -- a full refresh renders every page again (the renderer may have changed)
+        -- but rewrites only the pages whose record or rendering differs
+        rendered AS MATERIALIZED (
+            SELECT c.*, archive.page_prose(c.record) AS prose,
+                   archive.page_markdown(c.record) AS markdown, archive.page_html(c.record) AS html
+            FROM computed AS c
+        ),
+        upserted AS (
+            INSERT INTO archive.page_records AS p
+            SELECT c.topic, c.record ->> 'name', (c.record ->> 'post_count')::bigint,
+                   (c.record ->> 'first_published')::timestamptz,
+                   (c.record ->> 'last_published')::timestamptz,
+                   c.span,
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'adjacent_tags') AS e),
+                   c.record -> 'adjacent_tags',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'title_motifs') AS e),
+                   c.record -> 'title_motifs',
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'early_motifs') AS e),
+                   ARRAY(SELECT e ->> 'term' FROM jsonb_array_elements(c.record -> 'recent_motifs') AS e),
+                   c.prose -> 'reading_path',
+                   c.record -> 'references',
+                   c.prose ->> 'definition',
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'claims')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'advice')),
+                   ARRAY(SELECT jsonb_array_elements_text(c.prose -> 'pitfalls')),
+                   c.record,
+                   c.markdown,
+                   c.html,
+                   started,
+                   coalesce(upto, state.last_change_id, 0)
+            FROM rendered AS c
+            LEFT JOIN archive.page_records AS old ON old.topic = c.topic
+            WHERE old.record IS DISTINCT FROM c.record OR old.markdown IS DISTINCT FROM c.markdown
+               OR old.html IS DISTINCT FROM c.html
+            ON CONFLICT (topic) DO UPDATE SET
+                name = excluded.name, post_count = excluded.post_count,
+                first_published = excluded.first_published, last_published = excluded.last_published,
+                span = excluded.span, adjacent_tags = excluded.adjacent_tags,
+                adjacent_scores = excluded.adjacent_scores, title_motifs = excluded.title_motifs,
+                motif_scores = excluded.motif_scores, early_motifs = excluded.early_motifs,
+                recent_motifs = excluded.recent_motifs, reading_path = excluded.reading_path,
+                "references" = excluded."references", definition = excluded.definition,
+                claims = excluded.claims, advice = excluded.advice, pitfalls = excluded.pitfalls,
+                record = excluded.record, markdown = excluded.markdown, html = excluded.html,
+                refreshed_at = excluded.refreshed_at, change_id = excluded.change_id
+            RETURNING 1
+        ),
+        removed AS (
+            DELETE FROM archive.page_records AS p
+            WHERE NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = p.topic)
+        )
+        SELECT count(*) INTO recomputed FROM upserted;
+
+        DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
+        IF catalog_changed THEN
+            DELETE FROM archive.refresh_catalog;
+            INSERT INTO archive.refresh_catalog (topic, tags)
+            SELECT k.topic, ARRAY(SELECT jsonb_array_elements_text(k.tags)) FROM jsonb_each(catalog_tags) AS k(topic, tags);
+        END IF;
+        INSERT INTO archive.refresh_state AS s (last_change_id, settings, refreshed_at, mode)
+        VALUES (coalesce(upto, state.last_change_id, 0), settings, started,
+                CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END)
+        ON CONFLICT (singleton) DO UPDATE
+            SET last_change_id = excluded.last_change_id, settings = excluded.settings,
+                refreshed_at = excluded.refreshed_at, mode = excluded.mode;
+        IF clock_timestamp() - started >= notice_after THEN
+            RAISE NOTICE 'archive refresh, % s: done, % pages rewritten from % posts',
+                round(extract(epoch FROM clock_timestamp() - started), 1), recomputed, posts_summarized;
+        END IF;
+        PERFORM set_config('application_name', caller_name, true);
+        RETURN QUERY SELECT CASE WHEN recompute_all THEN 'full' ELSE 'incremental' END, recomputed,
+                            posts_summarized, clock_timestamp() - started;
+    END
+    $$;
