@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# test/fuzz/valgrind.sh: the regression suite (or given SQL files) against a throwaway cluster
+# test/fuzz/valgrind.sh: the pg_regress suites (all, or the ones named) against a throwaway cluster
 # whose postmaster runs under Valgrind (memcheck, following every forked backend), as root from the
 # repo root, with the extension built and installed (make install). Reports the Valgrind errors
-# and exits 1 when one has a frame in archive.so (ours) or libcmark (called by us).
+# and exits 1 when one has a frame in archive.so (ours) or libcmark (called by us), or when a
+# suite's output differs from its expected file.
 #   test/fuzz/valgrind.sh                 make installcheck (every pg_regress suite), ~10 min
-#   test/fuzz/valgrind.sh a.sql b.sql     just these files, run by psql in database "vg"
+#   test/fuzz/valgrind.sh span render     just these suites (test/suites/valgrind.sh: the short form)
 #   KEEP=1                                keep the cluster folder with the Valgrind logs
 # Debian's server is not built with USE_VALGRIND, so memcheck sees malloc'd blocks, not palloc
 # chunks: it finds reads of uninitialised memory and accesses outside the server's blocks, not
@@ -30,12 +31,9 @@ cluster_stop "$dir" fast
 export PGHOST=$dir PGPORT=$CLUSTER_PORT PGUSER=postgres
 for _ in {1..900}; do psql -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
 start=$SECONDS
-if (($# == 0)); then
-  make -s installcheck PG_CONFIG="$ARCHIVE_PG_BIN/pg_config" 2>&1 | grep -E '^(test |     )?[^ ]+ +\.\.\.|tests (passed|failed)' || true
-else
-  psql -X -q -d postgres -c "CREATE DATABASE vg"
-  for f in "$@"; do psql -X -q -d vg -f "$f" >/dev/null 2>&1 || true; done
-fi
+regress_ok=1
+make -s installcheck PG_CONFIG="$ARCHIVE_PG_BIN/pg_config" ${1:+REGRESS="$*"} >"$dir/regress.log" 2>&1 || regress_ok=0
+grep -E '^(test |     )?[^ ]+ +\.\.\.|tests (passed|failed)' "$dir/regress.log" || true
 echo "valgrind.sh: ran in $((SECONDS - start)) s"
 runuser -u postgres -- "$ARCHIVE_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 sleep 1
@@ -48,5 +46,9 @@ grep -h -A 8 -E '^==[0-9]+== Invalid (read|write)' "$dir"/valgrind.*.log | sed '
   awk '/^Invalid/ { n++ } n <= 4' || true
 if [[ -n $ours ]]; then
   for f in $ours; do head -n 60 "$f"; done
+  exit 1
+fi
+if ((regress_ok == 0)); then
+  echo "valgrind.sh: a pg_regress suite failed under Valgrind (regression.diffs)"
   exit 1
 fi
