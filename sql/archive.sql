@@ -1379,7 +1379,7 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                                FILTER (WHERE c.changed) AS removed_tags,
                            archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
                     FROM jsonb_array_elements(o.refs) AS r(ref)
-                    CROSS JOIN LATERAL (SELECT r.ref ->> 'key' = ANY (changed_keys) AS changed) AS c
+                    CROSS JOIN LATERAL (SELECT r.ref ->> 'key' = ANY (coalesce(changed_keys, '{}')) AS changed) AS c
                 ) AS k
             ),
             merged AS (
