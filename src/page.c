@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * page.c
- *	  The topic page: a page record (jsonb, built by the views) read into
- *	  the page's sentences, which archive.page_prose returns as plain text
- *	  and archive.page_markdown and archive.page_html render from one cmark
- *	  node tree.  Every sentence of a topic page is written here.
+ *	  The topic page: a page record (jsonb, built by the views, read by
+ *	  page_record.c) made into the page's sentences, which
+ *	  archive.page_prose returns as plain text and archive.page_markdown and
+ *	  archive.page_html render from one cmark node tree.  Every sentence of
+ *	  a topic page is written here.
  *
  * Sentences.  A sentence, or a run of them, is a line: a list of spans,
  * each a text and, for a linked title or tag, its url.  page_build() writes
@@ -15,9 +16,10 @@
  * Data never becomes markup.  Titles, tags, summaries and editorial text
  * go into TEXT nodes, urls into LINK nodes, and cmark's CommonMark renderer
  * escapes what Markdown would read as syntax; the HTML renderer escapes
- * text and runs in safe mode.  Three things are done to data before that,
- * each because the CommonMark renderer of cmark 0.30 would otherwise write
- * Markdown that reads back differently from the tree:
+ * text and runs in safe mode.  Three things are done to data before that
+ * (the first and the last by page_record.c as it reads the record), each because
+ * the CommonMark renderer of cmark 0.30 would otherwise write Markdown that
+ * reads back differently from the tree:
  *	- Text is folded to one line (runs of white space and control
  *	  characters become one space, the ends are trimmed): leading spaces
  *	  would be dropped, and four of them would open a code block.
@@ -51,38 +53,22 @@
  */
 #include "postgres.h"
 
-#include <limits.h>
 #include <math.h>
 
-#include "common/int.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
-#include "utils/numeric.h"
-#include "utils/timestamp.h"
 
 #include "page.h"
 #include "render.h"
 
-/*
- * Largest page record, in bytes.  A page shows a text at most four times
- * (the strongest adjacent tag), and HTML escaping makes it at most six
- * times longer ('"' becomes &quot;): the HTML of a page is at most about 24
- * times its record, below 400 MB here, where cmark's buffers are safe (see
- * render.c).
- */
-#define PAGE_MAX_RECORD_BYTES (16 * 1024 * 1024)
-
 /* U+2060 WORD JOINER: invisible, keeps a line of text from opening a tilde fence. */
 #define WORD_JOINER "\xE2\x81\xA0"
 
-/* The longest span of years a chart shows, and its widest bar in the Markdown, in characters. */
-#define CHART_MAX_YEARS 200
+/* The widest bar of the Markdown chart, in characters. */
 #define CHART_TEXT_BAR 30
 
 /* U+2588 FULL BLOCK: one character of a bar in the Markdown chart. */
@@ -131,57 +117,6 @@ typedef struct Span
 	const char *url;
 } Span;
 
-/* A ranked tag or motif of the record. */
-typedef struct PageTerm
-{
-	char	   *term;
-	int64		count;			/* -1 when not given */
-	char	   *url;			/* linked url, or NULL */
-} PageTerm;
-
-/* A post of the record: an entry of the reading path or a reference. */
-typedef struct PagePost
-{
-	char	   *title;
-	char	   *url;			/* linked url, or NULL */
-	char	   *summary;
-	char	   *role;
-	List	   *tags;			/* char *: tags, or shared_tags */
-	bool		dated;
-	struct pg_tm published;		/* UTC, when dated */
-} PagePost;
-
-/* Posts per year, for the chart: every year from the first to the last with posts. */
-typedef struct PageChart
-{
-	int			first;			/* the first year with posts */
-	int			years;			/* years from the first to the last; 0: no chart */
-	int64	   *posts;			/* posts in each year, the first year first */
-	int64		max;			/* most posts in one year */
-} PageChart;
-
-/* A page record as read: data text folded, urls checked. */
-typedef struct PageRecord
-{
-	char	   *name;			/* the name, else the slug, never NULL */
-	char	   *lens;
-	char	   *through_line;
-	List	   *advice;			/* char * */
-	List	   *pitfalls;		/* char * */
-	int64		posts;
-	int64		undated;		/* posts with no publication time */
-	bool		dated;			/* first and last are set */
-	struct pg_tm first;
-	struct pg_tm last;
-	List	   *adjacent;		/* PageTerm *, strongest first */
-	List	   *motifs;			/* PageTerm * */
-	List	   *early;			/* PageTerm * */
-	List	   *recent;			/* PageTerm * */
-	List	   *path;			/* PagePost * */
-	List	   *references;		/* PagePost *, newest first; maybe not all posts */
-	PageChart	chart;			/* from posts_per_month */
-} PageRecord;
-
 /* An entry of the suggested reading path, as page_prose returns it. */
 typedef struct PathEntry
 {
@@ -219,464 +154,7 @@ typedef struct Page
 	PageChart	chart;			/* shown after the definition when it has years */
 } Page;
 
-static void record_error(const char *field, const char *expected) pg_attribute_noreturn();
 static void sayf(List **line, const char *fmt,...) pg_attribute_printf(2, 3);
-
-/* Raise the error a malformed page record gets. */
-static void
-record_error(const char *field, const char *expected)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid topic page record"),
-			 errdetail("Field \"%s\" must be %s.", field, expected)));
-}
-
-/* Data text on one line (see the file header); NULL when nothing is left. */
-static char *
-fold_text(const char *str, int len)
-{
-	StringInfoData buf;
-	bool		gap = false;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) str[i];
-
-		if (c <= ' ' || c == 0x7F)
-		{
-			gap = buf.len > 0;
-			continue;
-		}
-		if (gap)
-			appendStringInfoChar(&buf, ' ');
-		gap = false;
-		appendStringInfoChar(&buf, (char) c);
-	}
-	return buf.len > 0 ? buf.data : NULL;
-}
-
-/* Whether c is an ASCII letter. */
-static bool
-is_ascii_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Whether c is an ASCII letter or digit. */
-static bool
-is_ascii_alnum(char c)
-{
-	return is_ascii_alpha(c) || (c >= '0' && c <= '9');
-}
-
-/* Whether a url may be linked: relative, or with an http, https or mailto scheme. */
-static bool
-url_linkable(const char *url)
-{
-	const char *p = url;
-	size_t		len;
-
-	if (!is_ascii_alpha(*p))
-		return true;
-	while (is_ascii_alnum(*p) || *p == '+' || *p == '-' || *p == '.')
-		p++;
-	if (*p != ':')
-		return true;
-	len = p - url;
-	return (len == 4 && pg_strncasecmp(url, "http", 4) == 0) ||
-		(len == 5 && pg_strncasecmp(url, "https", 5) == 0) ||
-		(len == 6 && pg_strncasecmp(url, "mailto", 6) == 0);
-}
-
-/* A data url as the page links it (see the file header); NULL when not linked. */
-static char *
-link_url(const char *str, int len)
-{
-	StringInfoData bare;
-	StringInfoData buf;
-	int			start = 0;
-	int			end = len;
-	int			entity = -1;	/* letters, digits and '#' since an '&', or -1 */
-
-	while (start < end && (unsigned char) str[start] <= ' ')
-		start++;
-	while (end > start && (unsigned char) str[end - 1] <= ' ')
-		end--;
-	initStringInfo(&bare);
-	for (int i = start; i < end; i++)
-		if (str[i] != '\t' && str[i] != '\n' && str[i] != '\r')
-			appendStringInfoChar(&bare, str[i]);
-	if (bare.len == 0 || !url_linkable(bare.data))
-		return NULL;
-
-	initStringInfo(&buf);
-	for (int i = 0; i < bare.len; i++)
-	{
-		unsigned char c = (unsigned char) bare.data[i];
-
-		if (c == ';' && entity > 0)
-		{
-			appendStringInfoString(&buf, "%3B");
-			entity = -1;
-			continue;
-		}
-		if (c == '&')
-			entity = 0;
-		else if (entity >= 0 && (is_ascii_alnum(c) || c == '#'))
-			entity++;
-		else
-			entity = -1;
-		if (c <= ' ' || c == 0x7F || c == '<' || c == '>')
-			appendStringInfo(&buf, "%%%02X", c);
-		else
-			appendStringInfoChar(&buf, (char) c);
-	}
-	return buf.data;
-}
-
-/* A field of an object; NULL when it is missing or JSON null. */
-static JsonbValue *
-record_field(JsonbContainer *obj, const char *name)
-{
-	JsonbValue *v = getKeyJsonValueFromContainer(obj, name, strlen(name), NULL);
-
-	return (v == NULL || v->type == jbvNull) ? NULL : v;
-}
-
-/* A string field, folded; NULL when missing, null or blank. */
-static char *
-record_text(JsonbContainer *obj, const char *name)
-{
-	JsonbValue *v = record_field(obj, name);
-
-	if (v == NULL)
-		return NULL;
-	if (v->type != jbvString)
-		record_error(name, "a string");
-	return fold_text(v->val.string.val, v->val.string.len);
-}
-
-/* A url field as the page links it; NULL when missing, null or not linked. */
-static char *
-record_url(JsonbContainer *obj, const char *name)
-{
-	JsonbValue *v = record_field(obj, name);
-
-	if (v == NULL)
-		return NULL;
-	if (v->type != jbvString)
-		record_error(name, "a string");
-	return link_url(v->val.string.val, v->val.string.len);
-}
-
-/* A count field; -1 when missing or null. */
-static int64
-record_count(JsonbContainer *obj, const char *name)
-{
-	JsonbValue *v = record_field(obj, name);
-	int64		count;
-
-	if (v == NULL)
-		return -1;
-	if (v->type != jbvNumeric)
-		record_error(name, "a number");
-	count = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-											  NumericGetDatum(v->val.numeric)));
-	if (count < 0)
-		record_error(name, "zero or more");
-	return count;
-}
-
-/* A time field as UTC calendar fields; false when missing, null or infinite. */
-static bool
-record_time(JsonbContainer *obj, const char *name, struct pg_tm *tm)
-{
-	JsonbValue *v = record_field(obj, name);
-	TimestampTz time;
-	fsec_t		fsec;
-
-	if (v == NULL)
-		return false;
-	if (v->type != jbvString)
-		record_error(name, "a time");
-	time = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-												   CStringGetDatum(pnstrdup(v->val.string.val,
-																			v->val.string.len)),
-												   ObjectIdGetDatum(InvalidOid),
-												   Int32GetDatum(-1)));
-	if (TIMESTAMP_NOT_FINITE(time))
-		return false;
-	if (timestamp2tm(time, NULL, tm, &fsec, NULL, NULL) != 0)
-		record_error(name, "a time in range");
-	return true;
-}
-
-/* The elements of an array field, JSON nulls left out; NIL when missing or null. */
-static List *
-record_array(JsonbContainer *obj, const char *name)
-{
-	JsonbValue *v = record_field(obj, name);
-	List	   *elements = NIL;
-
-	if (v == NULL)
-		return NIL;
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		record_error(name, "an array");
-	for (uint32 i = 0; i < JsonContainerSize(v->val.binary.data); i++)
-	{
-		JsonbValue *element = getIthJsonbValueFromContainer(v->val.binary.data, i);
-
-		if (element->type != jbvNull)
-			elements = lappend(elements, element);
-	}
-	return elements;
-}
-
-/* The strings of an array field, folded, blanks left out. */
-static List *
-record_texts(JsonbContainer *obj, const char *name)
-{
-	List	   *texts = NIL;
-	ListCell   *lc;
-
-	foreach(lc, record_array(obj, name))
-	{
-		JsonbValue *v = lfirst(lc);
-		char	   *text;
-
-		if (v->type != jbvString)
-			record_error(name, "an array of strings");
-		text = fold_text(v->val.string.val, v->val.string.len);
-		if (text != NULL)
-			texts = lappend(texts, text);
-	}
-	return texts;
-}
-
-/* The objects of an array field, as containers. */
-static List *
-record_objects(JsonbContainer *obj, const char *name)
-{
-	List	   *objects = NIL;
-	ListCell   *lc;
-
-	foreach(lc, record_array(obj, name))
-	{
-		JsonbValue *v = lfirst(lc);
-
-		if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-			record_error(name, "an array of objects");
-		objects = lappend(objects, v->val.binary.data);
-	}
-	return objects;
-}
-
-/* The ranked terms of an array field, those with no term left out. */
-static List *
-record_terms(JsonbContainer *obj, const char *name)
-{
-	List	   *terms = NIL;
-	ListCell   *lc;
-
-	foreach(lc, record_objects(obj, name))
-	{
-		JsonbContainer *element = lfirst(lc);
-		PageTerm   *term = palloc(sizeof(PageTerm));
-
-		term->term = record_text(element, "term");
-		if (term->term == NULL)
-			continue;
-		term->count = record_count(element, "count");
-		term->url = record_url(element, "url");
-		terms = lappend(terms, term);
-	}
-	return terms;
-}
-
-/* The posts of an array field, their tags read from tags_field. */
-static List *
-record_posts(JsonbContainer *obj, const char *name, const char *tags_field)
-{
-	List	   *posts = NIL;
-	ListCell   *lc;
-
-	foreach(lc, record_objects(obj, name))
-	{
-		JsonbContainer *element = lfirst(lc);
-		PagePost   *post = palloc0(sizeof(PagePost));
-
-		post->title = record_text(element, "title");
-		if (post->title == NULL)
-			post->title = "Untitled post";
-		post->url = record_url(element, "url");
-		post->summary = record_text(element, "summary");
-		post->role = record_text(element, "role");
-		post->tags = record_texts(element, tags_field);
-		post->dated = record_time(element, "published_at", &post->published);
-		posts = lappend(posts, post);
-	}
-	return posts;
-}
-
-/* The year of a month key "YYYY-MM" (four to six digits of year); -1 when it is not one. */
-static int
-month_key_year(const char *key, int len)
-{
-	int			year = 0;
-	int			digits = 0;
-	int			month;
-
-	while (digits < len && digits < 6 && key[digits] >= '0' && key[digits] <= '9')
-		year = year * 10 + (key[digits++] - '0');
-	if (digits < 4 || len != digits + 3 || key[digits] != '-' ||
-		key[digits + 1] < '0' || key[digits + 1] > '9' ||
-		key[digits + 2] < '0' || key[digits + 2] > '9')
-		return -1;
-	month = (key[digits + 1] - '0') * 10 + (key[digits + 2] - '0');
-	return (year >= 1 && month >= 1 && month <= 12) ? year : -1;
-}
-
-/*
- * The posts per year, from the posts_per_month object ({"2020-03": 4, ...}):
- * years from the first to the last that has posts, summed over their months.
- * No chart (years = 0) when no month has posts or the years span more than
- * CHART_MAX_YEARS.
- */
-static void
-record_chart(JsonbContainer *obj, PageChart *chart)
-{
-	const char *expected = "an object of post counts by month (\"2020-03\")";
-	JsonbValue *v = record_field(obj, "posts_per_month");
-	JsonbIterator *it;
-	JsonbIteratorToken token;
-	JsonbValue	key;
-	JsonbValue	value;
-	int		   *years;
-	int64	   *counts;
-	int			n = 0;
-	int			first = INT_MAX;
-	int			last = 0;
-
-	memset(chart, 0, sizeof(PageChart));
-	if (v == NULL)
-		return;
-	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		record_error("posts_per_month", expected);
-	years = palloc(sizeof(int) * (JsonContainerSize(v->val.binary.data) + 1));
-	counts = palloc(sizeof(int64) * (JsonContainerSize(v->val.binary.data) + 1));
-	it = JsonbIteratorInit(v->val.binary.data);
-	while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
-	{
-		if (token != WJB_KEY)
-			continue;
-		token = JsonbIteratorNext(&it, &value, true);
-		Assert(token == WJB_VALUE);
-		if (value.type == jbvNull)
-			continue;
-		years[n] = month_key_year(key.val.string.val, key.val.string.len);
-		if (years[n] < 0 || value.type != jbvNumeric)
-			record_error("posts_per_month", expected);
-		counts[n] = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-													  NumericGetDatum(value.val.numeric)));
-		if (counts[n] < 0)
-			record_error("posts_per_month", expected);
-		if (counts[n] > 0)
-		{
-			first = Min(first, years[n]);
-			last = Max(last, years[n]);
-		}
-		n++;
-	}
-	if (last == 0 || last - first >= CHART_MAX_YEARS)
-		return;
-	chart->first = first;
-	chart->years = last - first + 1;
-	chart->posts = palloc0(sizeof(int64) * chart->years);
-	for (int i = 0; i < n; i++)
-	{
-		int64	   *year = &chart->posts[years[i] - first];
-
-		if (counts[i] == 0)
-			continue;
-		if (pg_add_s64_overflow(*year, counts[i], year))
-			record_error("posts_per_month", "post counts that add up to a bigint");
-		chart->max = Max(chart->max, *year);
-	}
-}
-
-/* Read a page record; missing and null fields read as absent. */
-static PageRecord *
-record_read(Jsonb *jb)
-{
-	PageRecord *r = palloc0(sizeof(PageRecord));
-	JsonbContainer *root = &jb->root;
-	bool		has_first;
-	bool		has_last;
-	ListCell   *lc;
-
-	if (GetDatabaseEncoding() != PG_UTF8)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("topic pages need a database with the UTF8 encoding")));
-	if (VARSIZE(jb) > PAGE_MAX_RECORD_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("topic page record is too large"),
-				 errdetail("The record has %zu bytes; the limit is %d bytes.",
-						   (size_t) VARSIZE(jb), PAGE_MAX_RECORD_BYTES)));
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid topic page record"),
-				 errdetail("A topic page record is a JSON object.")));
-
-	r->name = record_text(root, "name");
-	if (r->name == NULL)
-		r->name = record_text(root, "topic");
-	if (r->name == NULL)
-		r->name = "Untitled topic";
-	r->lens = record_text(root, "lens");
-	r->through_line = record_text(root, "through_line");
-	r->advice = record_texts(root, "advice");
-	r->pitfalls = record_texts(root, "pitfalls");
-	/*
-	 * The references may be only the newest posts: the counts come from
-	 * post_count and undated_posts, and from the references when missing.
-	 */
-	r->references = record_posts(root, "references", "tags");
-	r->posts = record_count(root, "post_count");
-	if (r->posts < 0)
-		r->posts = list_length(r->references);
-	r->undated = record_count(root, "undated_posts");
-	if (r->undated < 0)
-	{
-		r->undated = 0;
-		foreach(lc, r->references)
-		{
-			if (!((PagePost *) lfirst(lc))->dated)
-				r->undated++;
-		}
-	}
-
-	/* One end of the span stands for both when the other is missing. */
-	has_first = record_time(root, "first_published", &r->first);
-	has_last = record_time(root, "last_published", &r->last);
-	if (has_first && !has_last)
-		r->last = r->first;
-	else if (has_last && !has_first)
-		r->first = r->last;
-	r->dated = has_first || has_last;
-
-	r->adjacent = record_terms(root, "adjacent_tags");
-	r->motifs = record_terms(root, "title_motifs");
-	r->early = record_terms(root, "early_motifs");
-	r->recent = record_terms(root, "recent_motifs");
-	r->path = record_posts(root, "reading_path", "shared_tags");
-	record_chart(root, &r->chart);
-	return r;
-}
 
 /* A span of text, linked to url unless url is NULL. */
 static Span *
@@ -1438,9 +916,9 @@ append_json_string(StringInfo buf, const char *str)
 
 /* The page's sentences as plain text, in a jsonb object. */
 Jsonb *
-page_prose(Jsonb *record)
+page_prose(PageRecord *record)
 {
-	Page	   *page = page_build(record_read(record));
+	Page	   *page = page_build(record);
 	StringInfoData buf;
 	ListCell   *lc;
 
@@ -1472,9 +950,9 @@ page_prose(Jsonb *record)
 
 /* The page as CommonMark: the title, the definition, the chart as text, the sections. */
 char *
-page_markdown(Jsonb *record)
+page_markdown(PageRecord *record)
 {
-	Page	   *page = page_build(record_read(record));
+	Page	   *page = page_build(record);
 	cmark_mem  *mem = render_begin();
 	cmark_node *doc = tree_top(page, mem);
 	char	   *markdown;
@@ -1498,9 +976,9 @@ page_markdown(Jsonb *record)
  * mode.
  */
 char *
-page_html(Jsonb *record)
+page_html(PageRecord *record)
 {
-	Page	   *page = page_build(record_read(record));
+	Page	   *page = page_build(record);
 	cmark_mem  *mem = render_begin();
 	cmark_node *rest = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
 	StringInfoData article;
@@ -1543,7 +1021,7 @@ PG_FUNCTION_INFO_V1(archive_page_prose);
 Datum
 archive_page_prose(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_JSONB_P(page_prose(PG_GETARG_JSONB_P(0)));
+	PG_RETURN_JSONB_P(page_prose(page_record_read(PG_GETARG_JSONB_P(0))));
 }
 
 /* archive.page_markdown(record jsonb): the page as CommonMark. */
@@ -1551,7 +1029,7 @@ PG_FUNCTION_INFO_V1(archive_page_markdown);
 Datum
 archive_page_markdown(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(page_markdown(PG_GETARG_JSONB_P(0))));
+	PG_RETURN_TEXT_P(cstring_to_text(page_markdown(page_record_read(PG_GETARG_JSONB_P(0)))));
 }
 
 /* archive.page_html(record jsonb): the page as a standalone HTML5 document. */
@@ -1559,5 +1037,5 @@ PG_FUNCTION_INFO_V1(archive_page_html);
 Datum
 archive_page_html(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(page_html(PG_GETARG_JSONB_P(0))));
+	PG_RETURN_TEXT_P(cstring_to_text(page_html(page_record_read(PG_GETARG_JSONB_P(0)))));
 }

@@ -1,18 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * page.h
- *	  The topic page: its sentences, as plain text or as one cmark node tree
- *	  rendered to CommonMark or to a standalone HTML document.
+ *	  The topic page made from its record: its sentences, as plain text or
+ *	  as one cmark node tree rendered to CommonMark or to a standalone HTML
+ *	  document.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ARCHIVE_PAGE_H
 #define ARCHIVE_PAGE_H
 
-#include "utils/jsonb.h"
+#include "page_record.h"
 
-extern Jsonb *page_prose(Jsonb *record);
-extern char *page_markdown(Jsonb *record);
-extern char *page_html(Jsonb *record);
+extern Jsonb *page_prose(PageRecord *record);
+extern char *page_markdown(PageRecord *record);
+extern char *page_html(PageRecord *record);
 
 #endif							/* ARCHIVE_PAGE_H */
