@@ -2,8 +2,8 @@
  *
  * render.c
  *	  cmark with a palloc allocator: the memory context of a render, the
- *	  CommonMark and HTML renderers other modules call, and the SQL function
- *	  archive.markdown_to_html.
+ *	  CommonMark and HTML renderers other modules call, and Markdown text
+ *	  to HTML, the SQL function archive.markdown_to_html.
  *
  * Memory.  Every render (parse a text, or build a node tree, then render
  * it) runs between render_begin() and render_end().  render_begin() creates
@@ -189,16 +189,15 @@ render_escape_html(StringInfo buf, const char *str)
 }
 
 /*
- * archive.markdown_to_html(markdown text): the Markdown as safe HTML,
- * refused above archive.max_markdown_bytes (checked on the raw size, before
- * the value is even detoasted).
+ * Markdown text (a text Datum, maybe toasted) as safe HTML, in the database
+ * encoding: refused above archive.max_markdown_bytes, checked on the raw
+ * size before the value is even detoasted.
  */
-PG_FUNCTION_INFO_V1(archive_markdown_to_html);
-Datum
-archive_markdown_to_html(PG_FUNCTION_ARGS)
+char *
+render_markdown_html(Datum markdown)
 {
-	Size		size = toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ;
-	text	   *markdown;
+	Size		size = toast_raw_datum_size(markdown) - VARHDRSZ;
+	text	   *value;
 	char	   *source;
 	char	   *utf8;
 	size_t		len;
@@ -211,9 +210,9 @@ archive_markdown_to_html(PG_FUNCTION_ARGS)
 				 errmsg("Markdown text is longer than archive.max_markdown_bytes allows"),
 				 errdetail("The text has %zu bytes; the limit is %d bytes.",
 						   size, archive_max_markdown_bytes)));
-	markdown = PG_GETARG_TEXT_PP(0);
-	source = VARDATA_ANY(markdown);
-	len = VARSIZE_ANY_EXHDR(markdown);
+	value = DatumGetTextPP(markdown);
+	source = VARDATA_ANY(value);
+	len = VARSIZE_ANY_EXHDR(value);
 	utf8 = pg_server_to_any(source, len, PG_UTF8);
 	if (utf8 != source)
 		len = strlen(utf8);
@@ -222,5 +221,13 @@ archive_markdown_to_html(PG_FUNCTION_ARGS)
 	cmark_parser_feed(parser, utf8, len);
 	html = render_html(cmark_parser_finish(parser));
 	render_end();
-	PG_RETURN_TEXT_P(cstring_to_text(html));
+	return html;
+}
+
+/* archive.markdown_to_html(markdown text): the Markdown as safe HTML (see render_markdown_html). */
+PG_FUNCTION_INFO_V1(archive_markdown_to_html);
+Datum
+archive_markdown_to_html(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(render_markdown_html(PG_GETARG_DATUM(0))));
 }

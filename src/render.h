@@ -18,5 +18,6 @@ extern void render_end(void);
 extern char *render_commonmark(cmark_node *root);
 extern char *render_html(cmark_node *root);
 extern void render_escape_html(StringInfo buf, const char *str);
+extern char *render_markdown_html(Datum markdown);
 
 #endif							/* ARCHIVE_RENDER_H */
