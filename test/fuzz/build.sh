@@ -21,7 +21,7 @@ libdir=$("$PG_CONFIG" --pkglibdir)
 cflags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -DUSE_ASSERT_CHECKING -I. -I../../src -I"$server" -Wno-unused-command-line-argument
         -Wno-ignored-attributes -Wno-unknown-warning-option)
-libs=("$libdir/libpgcommon.a" "$libdir/libpgport.a" -lm)
+libs=("$libdir/libpgcommon.a" "$libdir/libpgport.a" -lcmark -lm)
 
 # compile <target> <sources...>: objects of each source, then link with stubs for what is missing
 build() {
@@ -51,3 +51,5 @@ build() {
 build fuzz_summary fuzz_summary.c shim.c ../../src/termcount.c ../../src/textnorm.c
 build fuzz_motifs fuzz_motifs.c shim.c ../../src/termcount.c ../../src/textnorm.c
 build fuzz_span fuzz_span.c shim.c ../../src/span.c
+build fuzz_page fuzz_page.c htmlcheck.c shim.c ../../src/page.c ../../src/page_record.c ../../src/render.c
+build fuzz_markdown fuzz_markdown.c htmlcheck.c shim.c ../../src/render.c

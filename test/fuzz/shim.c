@@ -2,7 +2,8 @@
  *
  * shim.c
  *	  The few backend services that src/termcount.c, src/textnorm.c,
- *	  src/motifs.c and src/span.c use, for fuzzing them outside a server
+ *	  src/motifs.c, src/span.c, src/page.c, src/page_record.c and
+ *	  src/render.c use, for fuzzing them outside a server
  *	  (test/fuzz/build.sh).
  *
  * The sources are compiled unchanged, against the server's headers; only
@@ -13,8 +14,8 @@
  *	  and its children.  Requests above MaxAllocSize raise an ERROR, as
  *	  palloc does.
  *	- ereport/elog: an ERROR (or worse) longjmps to fuzz_error_jmp, set by the
- *	  target around each call, as PG_TRY would catch it; lower levels are
- *	  dropped.  The target then deletes its context, which frees all.
+ *	  target around each call, as PG_TRY would catch it, its message kept
+ *	  for fuzz_error_message(); lower levels are dropped.  The target then deletes its context, which frees all.
  *	- encodings: the database encoding is UTF-8; pg_verifymbstr,
  *	  pg_mbstrlen_with_len and pg_mblen_with_len use libpgcommon's UTF-8
  *	  routines, as the backend does for a UTF-8 database.
@@ -26,8 +27,17 @@
  *	  the message is too short, and building a bytea result; the rest of
  *	  StringInfo is libpgcommon's.
  *	- varlena arguments: a plain (not toasted, not compressed) value is
- *	  returned as it is, as pg_detoast_datum_packed does; the targets make
- *	  no other kind.
+ *	  returned as it is, as pg_detoast_datum_packed does, and its size is
+ *	  what toast_raw_datum_size gives for it (a 1-byte header included);
+ *	  the targets make no other kind.
+ *	- encoding conversion in a UTF-8 database: pg_server_to_any to UTF-8
+ *	  returns its input, pg_any_to_server from UTF-8 checks it and raises
+ *	  the backend's ERROR on an invalid byte sequence, as the server does.
+ *	- lists (nodes/pg_list.h): lappend and list_make1 on arrays of cells
+ *	  that grow by doubling, in the list's memory context.
+ *	- interrupts: CHECK_FOR_INTERRUPTS reads InterruptPending, false unless
+ *	  a target calls fuzz_cancel(n): the n-th check from then on raises the
+ *	  backend's ERROR, as a query cancel arriving then would.
  *	- timestamp2tm without a time zone (UTC, as span.c asks for it): the
  *	  proleptic Gregorian calendar, years counted astronomically, over the
  *	  range of timestamptz; outside it, -1 as the backend returns.
@@ -40,9 +50,12 @@
 
 #include <setjmp.h>
 
+#include "access/detoast.h"
 #include "datatype/timestamp.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -50,6 +63,8 @@
 #include "shim.h"
 
 sigjmp_buf *fuzz_error_jmp = NULL;
+static int	cancel_after = 0;
+volatile sig_atomic_t InterruptPending = false;
 MemoryContext CurrentMemoryContext = NULL;
 MemoryContext TopMemoryContext = NULL;
 ErrorContextCallback *error_context_stack = NULL;
@@ -304,6 +319,7 @@ pnstrdup(const char *in, Size len)
 /* ---------- errors ---------- */
 
 static int	error_level;
+static char error_message[256];
 
 bool
 errstart(int elevel, const char *domain)
@@ -341,13 +357,30 @@ errcode(int sqlerrcode)
 int
 errmsg(const char *fmt,...)
 {
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(error_message, sizeof(error_message), fmt, args);
+	va_end(args);
 	return 0;
 }
 
 int
 errmsg_internal(const char *fmt,...)
 {
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(error_message, sizeof(error_message), fmt, args);
+	va_end(args);
 	return 0;
+}
+
+/* The message of the last ERROR, for a finding's report. */
+const char *
+fuzz_error_message(void)
+{
+	return error_message;
 }
 
 int
@@ -449,6 +482,98 @@ str_tolower(const char *buff, size_t nbytes, Oid collid)
 	return out;
 }
 
+/* Text from the database encoding (UTF-8) to UTF-8: no conversion, no check, as the server does. */
+char *
+pg_server_to_any(const char *s, int len, int encoding)
+{
+	if (encoding != PG_UTF8)
+	{
+		fprintf(stderr, "fuzz shim: pg_server_to_any to encoding %d\n", encoding);
+		abort();
+	}
+	return unconstify(char *, s);
+}
+
+/* Text from UTF-8 to the database encoding (UTF-8): checked, else the server's ERROR. */
+char *
+pg_any_to_server(const char *s, int len, int encoding)
+{
+	if (encoding != PG_UTF8)
+	{
+		fprintf(stderr, "fuzz shim: pg_any_to_server from encoding %d\n", encoding);
+		abort();
+	}
+	if (len > 0)
+		(void) pg_verifymbstr(s, len, false);
+	return unconstify(char *, s);
+}
+
+/* ---------- lists ---------- */
+
+/* A list of n cells, room for at least min_size. */
+static List *
+list_new(NodeTag type, int length, int min_size)
+{
+	List	   *list = palloc(offsetof(List, initial_elements) + sizeof(ListCell) * min_size);
+
+	list->type = type;
+	list->length = length;
+	list->max_length = min_size;
+	list->elements = list->initial_elements;
+	return list;
+}
+
+List *
+list_make1_impl(NodeTag t, ListCell datum1)
+{
+	List	   *list = list_new(t, 1, 1);
+
+	list->elements[0] = datum1;
+	return list;
+}
+
+List *
+lappend(List *list, void *datum)
+{
+	if (list == NIL)
+		list = list_new(T_List, 0, 4);
+	if (list->length == list->max_length)
+	{
+		MemoryContext owner = &CHUNK_OF(list)->owner->base;
+		ListCell   *cells = MemoryContextAlloc(owner, sizeof(ListCell) * list->max_length * 2);
+
+		memcpy(cells, list->elements, sizeof(ListCell) * list->length);
+		if (list->elements != list->initial_elements)
+			pfree(list->elements);
+		list->elements = cells;
+		list->max_length *= 2;
+	}
+	list->elements[list->length++].ptr_value = datum;
+	return list;
+}
+
+/* ---------- interrupts ---------- */
+
+/* A query cancel, pending from now: the n-th CHECK_FOR_INTERRUPTS raises it; 0: none pending. */
+void
+fuzz_cancel(int n)
+{
+	cancel_after = n;
+	InterruptPending = n > 0;
+}
+
+/* The pending cancel: the backend's ERROR at the check fuzz_cancel() named. */
+void
+ProcessInterrupts(void)
+{
+	if (--cancel_after > 0)
+		return;
+	InterruptPending = false;
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("canceling statement due to user request")));
+}
+
 /* ---------- binary messages and varlena arguments ---------- */
 
 /* Take n bytes out of msg, or raise the backend's error when fewer are left. */
@@ -539,6 +664,21 @@ pg_detoast_datum_packed(struct varlena *datum)
 	return datum;
 }
 
+Size
+toast_raw_datum_size(Datum value)
+{
+	struct varlena *attr = (struct varlena *) DatumGetPointer(value);
+
+	if (VARATT_IS_EXTERNAL(attr) || VARATT_IS_COMPRESSED(attr))
+	{
+		fprintf(stderr, "fuzz shim: a toasted value\n");
+		abort();
+	}
+	if (VARATT_IS_SHORT(attr))
+		return VARSIZE_SHORT(attr) - VARHDRSZ_SHORT + VARHDRSZ;
+	return VARSIZE(attr);
+}
+
 /* ---------- time ---------- */
 
 int
@@ -610,6 +750,8 @@ void
 fuzz_end(MemoryContext root)
 {
 	fuzz_error_jmp = NULL;
+	cancel_after = 0;
+	InterruptPending = false;
 	MemoryContextDelete(root);
 	CurrentMemoryContext = NULL;
 	TopMemoryContext = NULL;

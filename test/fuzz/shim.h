@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * shim.h
- *	  The fuzz targets' side of shim.c: where an ERROR lands, and a fresh
- *	  memory context per input.
+ *	  The fuzz targets' side of shim.c: where an ERROR lands, a fresh
+ *	  memory context per input, and a query cancel to raise.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +14,8 @@
 extern sigjmp_buf *fuzz_error_jmp;
 extern MemoryContext fuzz_begin(void);
 extern void fuzz_end(MemoryContext root);
+extern void fuzz_cancel(int n);
+extern const char *fuzz_error_message(void);
 
 /* A finding: print why and abort, which libFuzzer reports with the input. */
 #define FUZZ_FAIL(...) \
