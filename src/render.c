@@ -42,7 +42,15 @@
  * that does not allocate would run to its end.
  *
  * Encoding.  cmark reads and writes UTF-8: Markdown is converted from the
- * database encoding before parsing, and rendered output back to it.
+ * database encoding before parsing, and rendered output back to it.  But
+ * where cmark 0.30 encodes a character itself (its CommonMark renderer does
+ * for every character of text and urls, its parser for a character
+ * reference such as "&#xFFFF;"), it writes the noncharacters U+FFFE and
+ * U+FFFF as the single bytes 0xFE and 0xFF, a quirk of the utf8proc
+ * encoder it took them from, which no UTF-8 holds: the conversion refused
+ * the output, and one post titled with U+FFFF failed every refresh of the
+ * topic pages.  Since valid UTF-8 has no such byte and cmark writes one for
+ * nothing else, the output gets the characters' own three bytes back.
  *
  *-------------------------------------------------------------------------
  */
@@ -129,14 +137,38 @@ render_end(void)
 	Assert(render_context == NULL);
 }
 
-/* cmark's UTF-8 output, in the database encoding in the caller's context. */
+/*
+ * cmark's UTF-8 output, in the database encoding in the caller's context,
+ * its bytes 0xFE and 0xFF first written as U+FFFE and U+FFFF (see the file
+ * header).
+ */
 static char *
 render_output(char *out)
 {
 	size_t		len = strlen(out);
-	char	   *converted = pg_any_to_server(out, len, PG_UTF8);
+	bool		copied = false;
+	char	   *converted;
 
-	return converted == out ? pnstrdup(out, len) : converted;
+	if (strpbrk(out, "\xFE\xFF") != NULL)
+	{
+		StringInfoData utf8;
+
+		initStringInfo(&utf8);
+		for (const char *p = out; *p != '\0'; p++)
+		{
+			if ((unsigned char) *p == 0xFE)
+				appendStringInfoString(&utf8, "\xEF\xBF\xBE");
+			else if ((unsigned char) *p == 0xFF)
+				appendStringInfoString(&utf8, "\xEF\xBF\xBF");
+			else
+				appendStringInfoChar(&utf8, *p);
+		}
+		out = utf8.data;
+		len = utf8.len;
+		copied = true;
+	}
+	converted = pg_any_to_server(out, len, PG_UTF8);
+	return (converted != out || copied) ? converted : pnstrdup(out, len);
 }
 
 /* A node tree as CommonMark, lines never wrapped. */

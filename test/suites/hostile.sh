@@ -6,7 +6,8 @@
 #   posts_jsonl       one archive.load_jsonl call per hostile post: NULL, empty and blank fields,
 #                     tags with spaces, mixed case, duplicates, empty strings, NULL elements, 10,000
 #                     elements, a 1 MB title, Chinese, Japanese, Russian, Arabic, emoji, combining
-#                     marks, control characters, Markdown and HTML metacharacters and javascript:/data:
+#                     marks, the noncharacters U+FFFE and U+FFFF (raw, and as character references),
+#                     control characters, Markdown and HTML metacharacters and javascript:/data:
 #                     urls in title, summary, tags, url; broken JSON lines. Each line is added, or
 #                     rejected with its reason, or (1 MB key) refused with SQLSTATE 54000.
 #   posts_insert      the same values by direct INSERT into archive.posts, and NULLs in NOT NULL
@@ -184,6 +185,7 @@ INSERT INTO h.strings VALUES
     ('combining', E'Cafe\u0301 n\u0303 Z\u0338\u0322\u0348a\u0337l\u0334g\u0336o\u0335 \u0300start'),
     ('bidi', E'abc\u202Egnp.exe\u202C \u200Fright\u200E'),
     ('zero_width', E'zero\u200Bwidth\uFEFFbom\u2060joiner'),
+    ('noncharacters', E'non\uFFFEchar\uFFFFacters, &#xFFFE; and &#65535; as references'),
     ('controls', E'ctl\x01\x02\x03\x07\x08\x0b\x0c\x0e\x1b[31m\x1f\x7fend'),
     ('newlines', E'line one\nline two\r\nline three\rfour\u2028five\u2029six'),
     ('tabs_spaces', E'  lead\t\ttabs   and   spaces  '),
