@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # test/fuzz/build.sh: build the libFuzzer targets (clang 14, -fsanitize=fuzzer,address,undefined)
 # into test/fuzz/build/: fuzz_summary (src/termcount.c, src/textnorm.c), fuzz_motifs
-# (src/motifs.c with them) and fuzz_span (src/span.c). The sources are compiled unchanged against
-# the server's headers, with assertions on; shim.c stands in for the backend services they call
-# (memory contexts, ereport, UTF-8 checks, case folding, binary messages, the UTC calendar; see its
-# header). A backend cannot be linked into a program, so what the sources refer to and the targets
-# never reach (the SQL-callable wrappers: SPI, arrays, fmgr glue) is stubbed: the first link lists
-# the undefined symbols, each becomes a function that aborts, naming itself, and the second link
-# uses them. Prints the paths of the targets.
+# (src/motifs.c with them), fuzz_span (src/span.c), fuzz_page (src/page.c, src/page_record.c,
+# src/render.c) and fuzz_markdown (src/render.c), the last two with htmlcheck.c and Debian's
+# libcmark. The sources are compiled unchanged against the server's headers, with assertions on;
+# shim.c stands in for the backend services they call (memory contexts, ereport, UTF-8 checks and
+# conversions, case folding, binary messages, the UTC calendar, lists, interrupts; see its header).
+# A backend cannot be linked into a program, so what the sources refer to and the targets never
+# reach (the SQL-callable wrappers: SPI, arrays, fmgr glue, the jsonb reader) is stubbed: the first
+# link lists the undefined symbols, each becomes a function that aborts, naming itself, and the
+# second link uses them. Prints the paths of the targets.
 #   CC=clang-14 ... to choose the compiler; needs libclang-rt-14-dev (the fuzzer runtime).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
