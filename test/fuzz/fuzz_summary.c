@@ -24,7 +24,11 @@
  *	        16 so that it prunes.  Every normalised tag must pass the flat
  *	        form's check, and the summary must flatten, read back without an
  *	        ERROR, and flatten to the same bytes again; the same through the
- *	        wire form.
+ *	        wire form.  The even and the odd posts are also counted apart:
+ *	        termcounts_subtract of the odd ones from all of them must give
+ *	        the even ones' summary, byte for byte, when neither all nor the
+ *	        odd ones pruned, and otherwise refuse, leaving the summary as it
+ *	        was.
  *
  *-------------------------------------------------------------------------
  */
@@ -93,10 +97,49 @@ wire_round_trip(MemoryContext cxt, const TermCounts *tc)
 		FUZZ_FAIL("a summary received from its wire form sends other bytes");
 }
 
+/* The flat bytes of a summary, and their length. */
+static char *
+flat_of(const TermCounts *tc, Size *len)
+{
+	return termcounts_flatten(tc, 0, len);
+}
+
+/*
+ * termcounts_subtract(all, odd) against the even posts' own summary: equal
+ * bytes when all and odd are exact, a refusal that changes nothing when not.
+ */
+static void
+check_subtract(MemoryContext cxt, const TermCounts *all, const TermCounts *even,
+			   const TermCounts *odd)
+{
+	Size		len;
+	Size		want_len;
+	char	   *flat = flat_of(all, &len);
+	TermCounts *rest = termcounts_unflatten(cxt, flat, len);
+	bool		exact = termcounts_error(all) == 0 && termcounts_error(odd) == 0;
+	char	   *want;
+	char	   *got;
+	Size		got_len;
+
+	if (termcounts_subtract(rest, odd) != exact)
+		FUZZ_FAIL("termcounts_subtract %s", exact ? "refused exact summaries" : "took from a pruned summary");
+	want = exact ? flat_of(even, &want_len) : flat;
+	if (!exact)
+		want_len = len;
+	got = flat_of(rest, &got_len);
+	if (got_len != want_len || memcmp(got, want, got_len) != 0)
+		FUZZ_FAIL("termcounts_subtract %s", exact ? "did not give the other posts' summary" : "changed a summary it refused");
+}
+
 static void
 count_tags(MemoryContext cxt, const char *data, size_t size)
 {
 	TermCounts *tc = termcounts_create(cxt, TERMS_TAGS, TERMCOUNT_MIN_CAPACITY);
+	TermCounts *parts[2] = {
+		termcounts_create(cxt, TERMS_TAGS, TERMCOUNT_MIN_CAPACITY),
+		termcounts_create(cxt, TERMS_TAGS, TERMCOUNT_MIN_CAPACITY)
+	};
+	int			nposts = 0;
 	const char *end = data + size;
 	const char *post = data;
 
@@ -113,6 +156,7 @@ count_tags(MemoryContext cxt, const char *data, size_t size)
 		seen = palloc(sizeof(char *) * (post_end - post + 1));
 		seen_len = palloc(sizeof(int) * (post_end - post + 1));
 		termcounts_add_rows(tc, 1);
+		termcounts_add_rows(parts[nposts % 2], 1);
 		while (tag <= post_end)
 		{
 			const char *tag_end = memchr(tag, 0xFF, post_end - tag);
@@ -135,14 +179,17 @@ count_tags(MemoryContext cxt, const char *data, size_t size)
 					seen[nseen] = norm;
 					seen_len[nseen++] = normlen;
 					termcounts_add(tc, norm, normlen, 1);
+					termcounts_add(parts[nposts % 2], norm, normlen, 1);
 				}
 			}
 			tag = tag_end + 1;
 		}
 		post = post_end + 1;
+		nposts++;
 	}
 	round_trip(cxt, tc);
 	wire_round_trip(cxt, tc);
+	check_subtract(cxt, tc, parts[0], parts[1]);
 }
 
 int
