@@ -47,15 +47,6 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* archive.max_markdown_bytes, set per input. */
 int			archive_max_markdown_bytes;
 
-/* Elements and attributes cmark's HTML renderer writes. */
-static const char *const cmark_elements[] = {
-	"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "code",
-	"hr", "br", "em", "strong", "a", "img", NULL
-};
-static const char *const cmark_attributes[] = {
-	"a href", "a title", "img src", "img alt", "img title", "ol start", "code class", NULL
-};
-static const HtmlRules cmark_rules = {cmark_elements, cmark_attributes, true, true, false};
 
 /* The text as a value of type text: a 4-byte header, or a 1-byte one when short and it fits. */
 static Datum
@@ -128,7 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_FAIL("Markdown of %zu bytes rendered with archive.max_markdown_bytes at %d",
 					  len, archive_max_markdown_bytes);
 		check_utf8("markdown_to_html", html, strlen(html));
-		check_html("markdown_to_html", html, strlen(html), &cmark_rules);
+		check_html("markdown_to_html", html, strlen(html), &cmark_html_rules);
 	}
 	else if (!refuse)
 		FUZZ_FAIL("an ERROR rendering %zu bytes of Markdown within the cap: %s", len, fuzz_error_message());

@@ -21,6 +21,16 @@
 #include "htmlcheck.h"
 #include "shim.h"
 
+/* Elements and attributes cmark's HTML renderer writes. */
+static const char *const cmark_elements[] = {
+	"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "pre", "code",
+	"hr", "br", "em", "strong", "a", "img", NULL
+};
+static const char *const cmark_attributes[] = {
+	"a href", "a title", "img src", "img alt", "img title", "ol start", "code class", NULL
+};
+const HtmlRules cmark_html_rules = {cmark_elements, cmark_attributes, true, true, false};
+
 /* The character references cmark writes (and render_escape_html, &#39;), and what they stand for. */
 static const char *const entities[][2] = {
 	{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&#x27;", "'"}

@@ -26,6 +26,9 @@ typedef struct HtmlRules
 								 * images */
 } HtmlRules;
 
+/* What cmark's HTML renderer, in safe mode, may write. */
+extern const HtmlRules cmark_html_rules;
+
 extern void check_utf8(const char *what, const char *str, size_t len);
 extern void check_html(const char *what, const char *html, size_t len, const HtmlRules *rules);
 extern void check_link(const char *what, const char *url, bool page_urls);
