@@ -20,13 +20,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-passed=0 failed=0
-# Ends the suite before the browser checks, counting one failure: setup_failed <message>
-setup_failed() {
-  echo "FAILED setup: $*"
-  echo "SUITE-COUNT: $passed $((failed + 1))"
-  exit 1
-}
+source test/lib/checks.sh
 
 # Installs a folder's npm packages from its lock file, unless node_modules holds exactly them:
 # npm_install <folder>
@@ -37,9 +31,8 @@ npm_install() {
   cp "$dir/package-lock.json" "$stamp"
 }
 
-file=${ARCHIVE_DATA_DIR:-}/go-blog.jsonl
-[[ -n ${ARCHIVE_DATA_DIR:-} && -f $file ]] || setup_failed "the Go blog archive is missing: no file $file"
-file=$(realpath "$file")
+find_archive go-blog
+file=$archive_file
 
 source test/lib/setup.sh
 install_packages chromium >/dev/null || setup_failed "could not install chromium"

@@ -47,16 +47,7 @@ db=faults
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 val() { psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
-passed=0 failed=0
-verdict() {
-  if [[ $2 == 0 ]]; then
-    passed=$((passed + 1))
-    echo "ok     $1"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
+source test/lib/checks.sh
 
 # Waits (up to 60 s) until the server takes connections again.
 wait_up() {
@@ -168,7 +159,7 @@ else
   rc=1 why="the refresh never waited on the locked row"
   kill "$holder" "$refresher" 2>/dev/null || true
 fi
-verdict kill_refresh "$rc" "${why:-}"
+check_status kill_refresh "$rc" "${why:-}"
 why=
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +199,7 @@ else
   rc=1 why="the load never waited on the locked post"
   kill "$holder" "$loader" 2>/dev/null || true
 fi
-verdict kill_load "$rc" "${why:-}"
+check_status kill_load "$rc" "${why:-}"
 why=
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +227,7 @@ if ((rc == 0)); then
   ((rc != 0 || $(val -c "SELECT count(*) FROM archive.page_records WHERE markdown LIKE '%(revised 3)%'") > 0)) ||
     { rc=1 why="the next refresh did not apply the changes"; }
 fi
-verdict statement_timeout "$rc" "${why:-}"
+check_status statement_timeout "$rc" "${why:-}"
 why=
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +262,7 @@ if mount -t tmpfs -o size=4m,mode=0700 archive_faults_tiny "$tiny" 2>/dev/null; 
   out=$(val -c "ALTER TABLE archive.page_records SET TABLESPACE pg_default" -c "SELECT mode FROM archive.refresh()" 2>&1) ||
     { rc=1 why="the refresh with space again failed: $out"; }
   sql -c "DROP TABLESPACE faults_tiny" 2>/dev/null || true
-  verdict disk_full "$rc" "${why:-}"
+  check_status disk_full "$rc" "${why:-}"
   why=
   echo "faults: disk_full: the refresh on a full disk: $full_error"
 else
@@ -305,7 +296,7 @@ if out=$(pg_dump -Fc -d "$db" -f "$dir/faults.dump" 2>&1) &&
 else
   rc=1 why="dump, restore or refresh failed: $out"
 fi
-verdict dump_restore "$rc" "${why:-}"
+check_status dump_restore "$rc" "${why:-}"
 
 echo "SUITE-COUNT: $passed $failed"
 ((failed == 0))

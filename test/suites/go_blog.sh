@@ -17,23 +17,9 @@
 # Needs PGHOST, PGPORT, PGUSER (set by test/run) and a server with the extension installed.
 set -euo pipefail
 
-if [[ -z ${ARCHIVE_DATA_DIR:-} ]]; then
-  echo "go_blog: ARCHIVE_DATA_DIR is not set, so the Go blog archive (go-blog.jsonl) cannot be found" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-fi
-data=$ARCHIVE_DATA_DIR/go-blog.jsonl
-if [[ ! -f $data ]]; then
-  echo "go_blog: the Go blog archive is missing: no file $data" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-fi
-data=$(realpath "$data")
-if [[ $data == *"'"* ]]; then
-  echo "go_blog: cannot load a path holding a single quote: $data" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-fi
+source test/lib/checks.sh
+find_archive go-blog
+data=$archive_file
 
 # Posts are dated at midnight UTC; in Los Angeles those of the 1st of a month fall in the month
 # before, so the months of the spans must be the UTC ones, not the session's.
@@ -74,7 +60,6 @@ read -r nposts ntopics < <(in_db -A -t -F ' ' -c \
   "SELECT (SELECT count(*) FROM posts), (SELECT count(DISTINCT topic) FROM topic_posts)")
 echo "go_blog: loaded $nposts posts, $ntopics topics (each tag, and the whole archive)"
 
-source test/lib/checks.sh
 
 
 # Rows in one query's result and not the other's, labelled: diff_sql <extension sql> <plain sql>

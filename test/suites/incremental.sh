@@ -17,16 +17,9 @@
 # and the differing pages, then "SUITE-COUNT: <passed> <failed>".
 set -euo pipefail
 
-fail_setup() {
-  echo "incremental: $*" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-}
-[[ -n ${ARCHIVE_DATA_DIR:-} ]] || fail_setup "ARCHIVE_DATA_DIR is not set, so the Go blog archive cannot be found"
-data=$ARCHIVE_DATA_DIR/go-blog.jsonl
-[[ -f $data ]] || fail_setup "the Go blog archive is missing: no file $data"
-data=$(realpath "$data")
-[[ $data != *"'"* ]] || fail_setup "cannot load a path holding a single quote: $data"
+source test/lib/checks.sh
+find_archive go-blog
+data=$archive_file
 helpers=$(realpath test/suites/incremental.sql)
 
 db=archive_suite_incremental_$$
@@ -50,7 +43,6 @@ read -r nposts npages < <(in_db -A -t -F ' ' -c \
   "SELECT (SELECT count(*) FROM archive.posts), (SELECT count(*) FROM archive.page_records)")
 echo "incremental: loaded $nposts posts, 3 topics defined, $npages pages after the first refresh"
 
-passed=0 failed=0
 printf '%-5s %-8s %-11s %5s %9s %9s %6s  %s\n' round topics mode pages inc_ms full_ms differ changes
 for round in $(seq 1 20); do
   # rounds 7-12 and 18-20 have no topics defined; the topics come back in round 13

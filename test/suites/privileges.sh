@@ -46,18 +46,6 @@ trap cleanup EXIT
 
 source test/lib/checks.sh
 
-
-# Records a check done in bash: verdict <name> <ok?> <message>
-verdict() {
-  if [[ $2 == 0 ]]; then
-    passed=$((passed + 1))
-    echo "ok     $1"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $1: $3"
-  fi
-}
-
 # ---------------------------------------------------------------------------------------------
 # The install script and the update scripts: parsed into what runs at CREATE or ALTER EXTENSION
 # and what sits in quoted bodies. An update script replaces functions of the version it updates
@@ -77,7 +65,7 @@ script_problems=$(perl -0777 -ne '
   print "$ARGV: \@extschema\@ inside a quoted body\n" if $inside =~ /\@extschema\@/i;
   print "$ARGV: no CREATE statements found (the parse went wrong)\n" unless $outside =~ /CREATE\s+(OR\s+REPLACE\s+)?FUNCTION/i;
 ' sql/archive.sql sql/archive--*--*.sql)
-verdict install_script "$([[ -z $script_problems ]]; echo $?)" "$script_problems"
+check_status install_script "$([[ -z $script_problems ]]; echo $?)" "$script_problems"
 
 admin -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8'"
 admin -c "CREATE ROLE $nobody LOGIN" -c "CREATE ROLE $reader LOGIN" -c "CREATE ROLE $attacker LOGIN"
@@ -467,7 +455,7 @@ for path in 'public' 'public, pg_catalog' '"$user", public, pg_catalog, pg_temp'
   errors=$(printf '%s\n' "$out" | grep -E 'ERROR|WARNING' | grep -v 'needs the pg_cron extension' || true)
   calls=$(in_db -A -t -c "SELECT coalesce(string_agg(DISTINCT name, ', '), '') FROM public.shadow_calls")
   run -c "TRUNCATE public.shadow_calls"
-  verdict "shadow search_path=$path" "$([[ -z $calls && -z $errors ]]; echo $?)" \
+  check_status "shadow search_path=$path" "$([[ -z $calls && -z $errors ]]; echo $?)" \
     "shadows ran: ${calls:-none}; errors: ${errors:-none}"
 done
 
@@ -478,7 +466,7 @@ SET search_path = public, pg_catalog;
 SELECT priv.unpinned('X');
 SQL
 )
-verdict shadow_control "$([[ $out == *"SHADOW RAN: lower(text)"* ]]; echo $?)" "a function without SET search_path did not run the shadow: $out"
+check_status shadow_control "$([[ $out == *"SHADOW RAN: lower(text)"* ]]; echo $?)" "a function without SET search_path did not run the shadow: $out"
 
 echo "SUITE-COUNT: $passed $failed"
 ((failed == 0))

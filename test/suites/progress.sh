@@ -24,16 +24,9 @@
 # Prints "SUITE-COUNT: <passed> <failed>" and what the poller saw.
 set -euo pipefail
 
-fail_setup() {
-  echo "progress: $*" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-}
-[[ -n ${ARCHIVE_DATA_DIR:-} ]] || fail_setup "ARCHIVE_DATA_DIR is not set, so the Go blog archive cannot be found"
-data=$ARCHIVE_DATA_DIR/go-blog.jsonl
-[[ -f $data ]] || fail_setup "the Go blog archive is missing: no file $data"
-data=$(realpath "$data")
-[[ $data != *"'"* ]] || fail_setup "cannot load a path holding a single quote: $data"
+source test/lib/checks.sh
+find_archive go-blog
+data=$archive_file
 
 db=archive_suite_progress_$$
 work=$(mktemp -d)
@@ -59,7 +52,6 @@ SQL
 nposts=$(in_db -A -t -c "SELECT count(*) FROM archive.posts")
 echo "progress: Go blog loaded, $nposts posts"
 
-source test/lib/checks.sh
 
 # Polls archive.refresh_progress for <seconds>, printing each distinct
 # "pid|operation|step|steps|phase|wait_event_type" it sees: poll <seconds>

@@ -21,16 +21,9 @@
 # Prints tps, latencies, refresh counts and times.
 set -euo pipefail
 
-fail_setup() {
-  echo "refresh_readers: $*" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-}
-[[ -n ${ARCHIVE_DATA_DIR:-} ]] || fail_setup "ARCHIVE_DATA_DIR is not set, so the Go blog archive cannot be found"
-data=$ARCHIVE_DATA_DIR/go-blog.jsonl
-[[ -f $data ]] || fail_setup "the Go blog archive is missing: no file $data"
-data=$(realpath "$data")
-[[ $data != *"'"* ]] || fail_setup "cannot load a path holding a single quote: $data"
+source test/lib/checks.sh
+find_archive go-blog
+data=$archive_file
 script=$(realpath test/suites/refresh_readers.pgbench)
 
 duration=15 hold=3
@@ -61,7 +54,6 @@ SQL
 ntopics=$(in_db -A -t -c "SELECT count(*) FROM archive.page_records")
 echo "refresh_readers: Go blog loaded, $ntopics pages"
 
-source test/lib/checks.sh
 
 # Writers: update 1 to 3 random posts (title, and now and then tags), then refresh; until the end.
 writers() {

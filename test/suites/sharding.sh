@@ -39,16 +39,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 here=test/suites/sharding
 synthetic_posts=${ARCHIVE_SYNTHETIC_POSTS:-100000}
 
-fail_setup() {
-  echo "sharding: $*" >&2
-  echo "SUITE-COUNT: 0 1"
-  exit 1
-}
-[[ -n ${ARCHIVE_DATA_DIR:-} ]] || fail_setup "ARCHIVE_DATA_DIR is not set, so go-blog.jsonl cannot be found"
-data=$ARCHIVE_DATA_DIR/go-blog.jsonl
-[[ -f $data ]] || fail_setup "the Go blog archive is missing: no file $data"
-data=$(realpath "$data")
-[[ $data != *"'"* ]] || fail_setup "cannot load a path holding a single quote: $data"
+source test/lib/checks.sh
+find_archive go-blog
+data=$archive_file
 
 : "${ARCHIVE_PG_BIN:=/usr/lib/postgresql/15/bin}"
 export PATH=$ARCHIVE_PG_BIN:$PATH
@@ -70,7 +63,7 @@ trap cleanup EXIT
 # Three clusters; none needs pg_cron. JIT is off: foreign scans make plans look expensive enough
 # to be compiled, which costs seconds per refresh (doc/sharding.md).
 sharding_start "$tmp" socket "shared_preload_libraries = ''" "jit = off" ||
-  fail_setup "the three clusters did not start"
+  setup_failed "the three clusters did not start"
 
 coord() { sharding_psql coordinator "$@"; }
 
@@ -131,7 +124,7 @@ rc=0
 wait $gen1 || rc=1
 wait $gen2 || rc=1
 wait $gen3 || rc=1
-((rc == 0)) || fail_setup "generating the synthetic archive failed"
+((rc == 0)) || setup_failed "generating the synthetic archive failed"
 for db in go syn; do
   coord "$db" -c "ANALYZE single.posts" -c "ANALYZE single.topic_posts" -c "ANALYZE posts" -c "ANALYZE topic_posts"
 done
@@ -142,26 +135,14 @@ for db in go syn; do
 done
 echo "sharding: set up in $((SECONDS - started))s"
 
-passed=0 failed=0
-
-# Runs a query that returns the rows in error (none when the check passes): check <name> <db> <sql>
+# Counts a check by a query on a coordinator database that returns the rows in error (none when
+# it passes): check <name> <db> <sql>
 check() {
-  local name=$1 db=$2 sql=$3 out
-  if ! out=$(coord "$db" -A -F ' | ' -P footer=off -c "$sql" 2>&1); then
-    failed=$((failed + 1))
-    echo "FAILED $name: the query failed:"
-    printf '%s\n' "$out" | head -n 40
-    return
-  fi
-  if (($(printf '%s\n' "$out" | wc -l) <= 1)); then
-    passed=$((passed + 1))
-    echo "ok     $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED $name: rows in error (first 40):"
-    printf '%s\n' "$out" | head -n 41
-  fi
+  check_db=$2
+  check_rows "$1" "$3"
 }
+# check_rows's psql: the coordinator database of the check in progress.
+in_db() { coord "$check_db" "$@"; }
 
 # Rows in one query's result and not the other's, labelled: diff_sql <sharded sql> <one-server sql>
 diff_sql() {
