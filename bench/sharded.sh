@@ -61,20 +61,9 @@ CHECKPOINT;
 SQL
 }
 
-# Each shard keeps the rows whose partition key hashes to it (satisfies_hash_partition over its
-# empty table "route", hashed as the coordinator's partitioned tables are). All three at once.
+# Each shard keeps its share, the coordinator all of it (sharding_split). All three at once.
 t0=$SECONDS
-split shard1 "satisfies_hash_partition('route'::regclass, 2, 0, :key)" "" &
-gen1=$!
-split shard2 "satisfies_hash_partition('route'::regclass, 2, 1, :key)" "" &
-gen2=$!
-split coordinator "true" "single." &
-gen3=$!
-rc=0
-wait $gen1 || rc=1
-wait $gen2 || rc=1
-wait $gen3 || rc=1
-((rc == 0)) || { echo "bench/run: generating the archive failed" >&2; exit 1; }
+sharding_split split || { echo "bench/run: generating the archive failed" >&2; exit 1; }
 sql -c "ANALYZE posts" -c "ANALYZE topic_posts"  # samples the shards: the planner needs row counts
 read -r memberships distinct_tags < <(sql -F ' ' -c "
   SELECT (SELECT count(*) FROM single.topic_posts),

@@ -20,6 +20,12 @@
 #       the coordinator the extension, postgres_fdw, enable_partitionwise_aggregate = on for the
 #       database, the servers (extensions 'archive', async_capable, ...), user mappings, foreign
 #       partitions, and the empty one-server copy (schema single).
+#   sharding_split <function>
+#       Runs <function> <server> <filter> <schema prefix> on the three servers at once, each to
+#       keep its share of an archive it generates: a shard the rows whose partition key hashes to
+#       it (the filter is satisfies_hash_partition over its empty table "route", hashed as the
+#       coordinator's partitioned tables are, :key standing for the key), the coordinator every
+#       row, in its one-server tables (prefix "single."). Returns 1 if any of the three failed.
 #   sharding_stop <dir>
 #       Stops whichever of the three clusters in <dir> run.
 
@@ -64,6 +70,20 @@ sharding_create_db() {
     -v host1="${SHARDING_FDW_HOST:-${SHARDING_SOCKET[shard1]}}" -v port1="${SHARDING_PORT[shard1]}" \
     -v host2="${SHARDING_FDW_HOST:-${SHARDING_SOCKET[shard2]}}" -v port2="${SHARDING_PORT[shard2]}" \
     -v db="$db" -f test/suites/sharding/coordinator.sql
+}
+
+sharding_split() {
+  local pids=() pid rc=0
+  "$1" shard1 "satisfies_hash_partition('route'::regclass, 2, 0, :key)" "" &
+  pids+=($!)
+  "$1" shard2 "satisfies_hash_partition('route'::regclass, 2, 1, :key)" "" &
+  pids+=($!)
+  "$1" coordinator "true" "single." &
+  pids+=($!)
+  for pid in "${pids[@]}"; do
+    wait "$pid" || rc=1
+  done
+  return $rc
 }
 
 sharding_stop() {

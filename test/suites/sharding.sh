@@ -73,9 +73,8 @@ for db in go syn; do
   coord "$db" -f "$here/plan.sql"
 done
 
-# The synthetic archive: each shard generates all posts and keeps the rows whose partition key
-# hashes to it (satisfies_hash_partition over its empty table "route", hashed as the coordinator's
-# tables are); the coordinator generates the one-server copy. All three at once.
+# The synthetic archive: each server generates all posts and keeps its share (sharding_split),
+# in the background while the Go blog loads.
 #   generate <server> <filter on the partition key, :key standing for it> <schema prefix>
 generate() {
   local keep_home=${2//:key/home} keep_topic=${2//:key/t.topic}
@@ -90,12 +89,8 @@ ANALYZE $3posts;
 ANALYZE $3topic_posts;
 SQL
 }
-generate shard1 "satisfies_hash_partition('route'::regclass, 2, 0, :key)" "" &
-gen1=$!
-generate shard2 "satisfies_hash_partition('route'::regclass, 2, 1, :key)" "" &
-gen2=$!
-generate coordinator "true" "single." &
-gen3=$!
+sharding_split generate &
+generating=$!
 
 # The Go blog: loaded into the coordinator's store (archive.posts) as one server would, copied to
 # the one-server tables (posts with their home, memberships as archive.topic_members has them),
@@ -120,11 +115,7 @@ INSERT INTO posts SELECT * FROM single.posts;
 INSERT INTO topic_posts SELECT * FROM single.topic_posts;
 SQL
 
-rc=0
-wait $gen1 || rc=1
-wait $gen2 || rc=1
-wait $gen3 || rc=1
-((rc == 0)) || setup_failed "generating the synthetic archive failed"
+wait $generating || setup_failed "generating the synthetic archive failed"
 for db in go syn; do
   coord "$db" -c "ANALYZE single.posts" -c "ANALYZE single.topic_posts" -c "ANALYZE posts" -c "ANALYZE topic_posts"
 done
