@@ -799,14 +799,9 @@ crashes=""
 if [[ -n ${ARCHIVE_SERVER_LOG:-} && -f $ARCHIVE_SERVER_LOG ]]; then
   crashes=$(tail -c +$((log_start + 1)) "$ARCHIVE_SERVER_LOG" | grep -E "terminated by signal|was terminated by|all server processes terminated" || true)
 fi
-if [[ $now == "$started" && -z $crashes ]]; then
-  passed=$((passed + 1))
-  echo "ok     server_up"
-else
-  failed=$((failed + 1))
-  echo "FAILED server_up: before: postmaster started $started; now: $now"
-  printf '%s\n' "$crashes" | head -n 20
-fi
+check_that server_up "$([[ $now == "$started" && -z $crashes ]] && echo 1 || echo 0)" \
+  "before: postmaster started $started; now: $now"
+[[ -z $crashes ]] || printf '%s\n' "$crashes" | head -n 20
 
 cases=$(in_db -A -t -c "SELECT count(*) FROM h.results" 2>/dev/null || echo 0)
 echo "hostile: $cases cases tried"
