@@ -97,13 +97,6 @@ wire_round_trip(MemoryContext cxt, const TermCounts *tc)
 		FUZZ_FAIL("a summary received from its wire form sends other bytes");
 }
 
-/* The flat bytes of a summary, and their length. */
-static char *
-flat_of(const TermCounts *tc, Size *len)
-{
-	return termcounts_flatten(tc, 0, len);
-}
-
 /*
  * termcounts_subtract(all, odd) against the even posts' own summary: equal
  * bytes when all and odd are exact, a refusal that changes nothing when not.
@@ -113,20 +106,19 @@ check_subtract(MemoryContext cxt, const TermCounts *all, const TermCounts *even,
 			   const TermCounts *odd)
 {
 	Size		len;
-	Size		want_len;
-	char	   *flat = flat_of(all, &len);
+	char	   *flat = termcounts_flatten(all, 0, &len);
 	TermCounts *rest = termcounts_unflatten(cxt, flat, len);
 	bool		exact = termcounts_error(all) == 0 && termcounts_error(odd) == 0;
-	char	   *want;
+	char	   *want = flat;
+	Size		want_len = len;
 	char	   *got;
 	Size		got_len;
 
 	if (termcounts_subtract(rest, odd) != exact)
 		FUZZ_FAIL("termcounts_subtract %s", exact ? "refused exact summaries" : "took from a pruned summary");
-	want = exact ? flat_of(even, &want_len) : flat;
-	if (!exact)
-		want_len = len;
-	got = flat_of(rest, &got_len);
+	if (exact)
+		want = termcounts_flatten(even, 0, &want_len);
+	got = termcounts_flatten(rest, 0, &got_len);
 	if (got_len != want_len || memcmp(got, want, got_len) != 0)
 		FUZZ_FAIL("termcounts_subtract %s", exact ? "did not give the other posts' summary" : "changed a summary it refused");
 }
