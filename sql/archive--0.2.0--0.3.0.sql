@@ -210,17 +210,16 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
             -- version of it has its tags and month now, and an even number were logged: a post
             -- public before and after logs an old and a new version per statement (one that
             -- turned public, or stopped being, logs one), so it was public before the first.
-            SELECT array_agg(DISTINCT c.month) INTO dirty_months
-            FROM archive.changes AS c
-            WHERE c.change_id = ANY (read_ids) AND c.topic IS NULL AND c.post_key IN (
-                SELECT v.post_key
-                FROM archive.changes AS v
-                LEFT JOIN archive.public_posts AS p ON p.key = v.post_key
-                WHERE v.change_id = ANY (read_ids) AND v.topic IS NULL AND v.post_key IS NOT NULL
-                GROUP BY v.post_key
-                HAVING count(*) % 2 = 1
-                    OR bool_or(p.key IS NULL OR v.month IS DISTINCT FROM archive.month_of(p.published_at)
-                               OR v.post_tags IS DISTINCT FROM p.tags));
+            SELECT array_agg(DISTINCT m.month) INTO dirty_months
+            FROM (SELECT array_agg(v.month) AS months
+                  FROM archive.changes AS v
+                  LEFT JOIN archive.public_posts AS p ON p.key = v.post_key
+                  WHERE v.change_id = ANY (read_ids) AND v.topic IS NULL AND v.post_key IS NOT NULL
+                  GROUP BY v.post_key
+                  HAVING count(*) % 2 = 1
+                      OR bool_or(p.key IS NULL OR v.month IS DISTINCT FROM archive.month_of(p.published_at)
+                                 OR v.post_tags IS DISTINCT FROM p.tags)) AS u
+            CROSS JOIN LATERAL unnest(u.months) AS m(month);
 
             phase := format('summarising %s topic-months, %s topics',
                             coalesce(cardinality(pair_topics), 0), coalesce(cardinality(whole_topics), 0));
