@@ -12,6 +12,9 @@
  * tag summaries are summarised again only in the months where some post's
  * tags or month changed, not after title edits.
  *
+ * It also makes a full refresh cheaper: the reference lists are built by the
+ * new C aggregate archive.references_agg instead of jsonb_agg.
+ *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
  * objects, definitions and comments of a new 0.3.0 install, and the same
@@ -31,6 +34,32 @@ CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed 
 COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
     'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
 
+-- Reference lists built in C rather than with jsonb_agg.
+CREATE FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_references_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.references_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_references_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz) IS
+    'Transition function of archive.references_agg';
+COMMENT ON FUNCTION archive.references_final(internal) IS
+    'Final function of archive.references_agg';
+
+-- (no combine function: the refresh builds one list per topic and month, a few
+-- posts each, and never splits one across workers)
+CREATE AGGREGATE archive.references_agg(key text, title text, url text, summary text,
+                                        tags text[], published_at timestamptz) (
+    SFUNC = archive.references_trans,
+    STYPE = internal,
+    SSPACE = 2048,
+    FINALFUNC = archive.references_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.references_agg(text, text, text, text, text[], timestamptz) IS
+    'Posts as a reference list: a jsonb array of objects (key, title, url, summary, tags, published_at), newest first, undated last, then by key descending';
+
 -- Summaries of given memberships: what a refresh summarises again.
 CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
     RETURNS SETOF archive.topic_months
@@ -42,10 +71,7 @@ CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
     SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
            archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
            archive.title_terms_agg(p.title),
-           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
-                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
-                                        'published_at', p.published_at)
-                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+           archive.references_agg(p.key, p.title, p.url, p.summary, p.tags, p.published_at)
     FROM unnest(topics, post_keys) AS m(topic, post_key)
     JOIN archive.public_posts AS p ON p.key = m.post_key
     GROUP BY 1, 2

@@ -698,6 +698,31 @@ CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
 COMMENT ON FUNCTION archive.reference_with_most_tags(jsonb, text[], boolean, boolean) IS
     'Of a jsonb array of posts (each with a tags array), the first that carries most of the given tags (1-based) and how many; NULLs when none carries any. skip_first and skip_last leave out the first and last post';
 
+CREATE FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_references_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.references_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_references_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz) IS
+    'Transition function of archive.references_agg';
+COMMENT ON FUNCTION archive.references_final(internal) IS
+    'Final function of archive.references_agg';
+
+-- (no combine function: the refresh builds one list per topic and month, a few
+-- posts each, and never splits one across workers)
+CREATE AGGREGATE archive.references_agg(key text, title text, url text, summary text,
+                                        tags text[], published_at timestamptz) (
+    SFUNC = archive.references_trans,
+    STYPE = internal,
+    SSPACE = 2048,
+    FINALFUNC = archive.references_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.references_agg(text, text, text, text, text[], timestamptz) IS
+    'Posts as a reference list: a jsonb array of objects (key, title, url, summary, tags, published_at), newest first, undated last, then by key descending';
+
 CREATE FUNCTION archive.month_of(published_at timestamptz) RETURNS date
     AS 'MODULE_PATHNAME', 'archive_month_of'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -746,10 +771,7 @@ CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
     SELECT m.topic, archive.month_of(p.published_at), count(*)::integer,
            archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
            archive.title_terms_agg(p.title),
-           jsonb_agg(jsonb_build_object('key', p.key, 'title', p.title, 'url', p.url,
-                                        'summary', p.summary, 'tags', to_jsonb(p.tags),
-                                        'published_at', p.published_at)
-                     ORDER BY p.published_at DESC NULLS LAST, p.key DESC)
+           archive.references_agg(p.key, p.title, p.url, p.summary, p.tags, p.published_at)
     FROM unnest(topics, post_keys) AS m(topic, post_key)
     JOIN archive.public_posts AS p ON p.key = m.post_key
     GROUP BY 1, 2

@@ -317,3 +317,32 @@ SELECT archive.max_error(s) > 0 AS pruned,
 FROM (SELECT archive.tag_counts_agg(ARRAY['t' || i]) AS s FROM generate_series(1, 40) AS i) AS p;
 RESET archive.summary_capacity;
 SELECT archive.termcounts_subtract(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));
+
+-- archive.references_agg: the reference lists of archive.topic_months, the
+-- same jsonb as the plain-SQL way, in any time zone, with NULL fields, ties
+-- on the date (key descending) and undated posts (last).
+CREATE TEMP TABLE ref_posts (key text, title text, url text, summary text, tags text[], published_at timestamptz);
+INSERT INTO ref_posts VALUES
+    ('b', 'Second', 'https://example.org/b', 'Same day as c.', ARRAY['go', 'tools'], '2024-01-05 10:00+00'),
+    ('c', 'Third', 'https://example.org/c', NULL, ARRAY['go'], '2024-01-05 10:00+00'),
+    ('a', 'Fïrst "quoted"', NULL, 'Oldest.', '{}', '2023-12-31 23:59:59.5+00'),
+    ('d', NULL, 'https://example.org/d', 'Undated.', ARRAY['go', NULL], NULL),
+    ('e', 'Untagged', 'https://example.org/e', 'No tags.', NULL, NULL);
+SELECT jsonb_pretty(archive.references_agg(key, title, url, summary, tags, published_at)) FROM ref_posts;
+CREATE TEMP VIEW plain_refs AS
+SELECT jsonb_agg(jsonb_build_object('key', key, 'title', title, 'url', url, 'summary', summary,
+                                    'tags', to_jsonb(tags), 'published_at', published_at)
+                 ORDER BY published_at DESC NULLS LAST, key DESC) AS plain,
+       archive.references_agg(key, title, url, summary, tags, published_at) AS built
+FROM ref_posts;
+SELECT built = plain AS same_as_plain_sql FROM plain_refs;
+SET TimeZone = 'Asia/Kolkata';
+SELECT built = plain AS same_as_plain_sql_in_kolkata, built -> 2 ->> 'published_at' AS oldest_published_at FROM plain_refs;
+RESET TimeZone;
+-- as a window aggregate, the final function runs on each growing frame
+SELECT key, jsonb_path_query_array(archive.references_agg(key, title, url, summary, tags, published_at)
+                                        OVER (ORDER BY key), '$[*].key') AS frame_keys_newest_first
+FROM ref_posts ORDER BY key;
+SELECT archive.references_agg(key, title, url, summary, tags, published_at) IS NULL AS no_rows_null
+FROM ref_posts WHERE false;
+SELECT archive.references_agg('k', 't', 'u', 's', ARRAY[['a'], ['b']], now());
