@@ -13,8 +13,10 @@
  * tags or month changed, not after title edits.
  *
  * It also makes a full refresh cheaper: the reference lists are built by the
- * new C aggregate archive.references_agg instead of jsonb_agg, and the
- * summary and page columns are compressed with lz4 where the server has it.
+ * new C aggregate archive.references_agg instead of jsonb_agg, the adjacent
+ * tags of every page are ranked by the new archive.adjacent_tags (which reads
+ * the archive's tag summary once, not once per topic), and the summary and
+ * page columns are compressed with lz4 where the server has it.
  *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
@@ -60,6 +62,156 @@ CREATE AGGREGATE archive.references_agg(key text, title text, url text, summary 
 );
 COMMENT ON AGGREGATE archive.references_agg(text, text, text, text, text[], timestamptz) IS
     'Posts as a reference list: a jsonb array of objects (key, title, url, summary, tags, published_at), newest first, undated last, then by key descending';
+
+-- Adjacent tags ranked in C, the archive's summary read once for all topics.
+CREATE FUNCTION archive.adjacent_tags(topic_tags archive.termcounts, archive_tags archive.termcounts,
+                                      own_tags text[], k integer)
+    RETURNS TABLE (term text, count bigint, share float8, lift float8, strength float8)
+    AS 'MODULE_PATHNAME', 'archive_adjacent_tags'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 5;
+COMMENT ON FUNCTION archive.adjacent_tags(archive.termcounts, archive.termcounts, text[], integer) IS
+    'The k tags that travel with a topic most strongly (posts * ln(lift), lift = share in the topic / share in the archive, only lift > 1), leaving out its own tags, strongest first';
+
+-- Page records: adjacent tags through archive.adjacent_tags.
+CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
+    RETURNS TABLE (topic text, span archive.span, record jsonb)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH all_topics AS MATERIALIZED (
+        SELECT * FROM archive.topic_catalog
+    ),
+    catalog AS (
+        SELECT * FROM all_topics AS c
+        WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
+    ),
+    -- The older half of a topic is the months that begin before half its dated
+    -- posts; undated posts are in neither half.  A month's references are listed
+    -- when fewer than archive.page_references posts are newer (undated ones last).
+    months AS MATERIALIZED (
+        SELECT tm.*,
+               coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
+                            OVER (PARTITION BY tm.topic ORDER BY tm.month
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
+               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts,
+               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month DESC
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer,
+               max(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS newest_month,
+               min(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS oldest_month
+        FROM archive.topic_months AS tm
+        JOIN catalog AS c ON c.topic = tm.topic
+    ),
+    -- Each month's titles are read once: into the older half, the newer half or
+    -- the undated posts; the whole topic is the union of those three.
+    halves AS (
+        SELECT m.topic,
+               archive.span_union_agg(m.span) AS span,
+               archive.termcounts_union_agg(m.tags) AS tag_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month = '-infinity') AS undated_summary
+        FROM months AS m
+        GROUP BY m.topic
+    ),
+    figures AS (
+        SELECT h.*,
+               (SELECT archive.termcounts_union_agg(p.summary)
+                FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
+        FROM halves AS h
+    ),
+    -- The references a page lists: the newest archive.page_references posts,
+    -- numbered newest first (undated ones last).
+    refs AS (
+        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs
+        FROM (SELECT m.topic, e.ref, m.posts_newer + e.n AS n
+              FROM months AS m
+              CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
+              WHERE m.posts_newer < (archive.settings() ->> 'page_references')::integer) AS r
+        WHERE r.n <= (archive.settings() ->> 'page_references')::integer
+        GROUP BY r.topic
+    ),
+    -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
+    -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
+    -- (archive.adjacent_tags reads the archive's summary once for all topics.)
+    adjacent AS MATERIALIZED (
+        SELECT f.topic,
+               jsonb_agg(jsonb_build_object(
+                   'term', a.term, 'count', a.count, 'share', round(a.share::numeric, 4),
+                   'lift', round(a.lift::numeric, 3), 'strength', round(a.strength::numeric, 3),
+                   'url', (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
+                           FROM all_topics AS o
+                           WHERE current_setting('archive.topic_url', true) <> '' AND a.term = ANY (o.tags)
+                           ORDER BY o.topic LIMIT 1)) ORDER BY a.rank) AS tags
+        FROM figures AS f
+        JOIN catalog AS c ON c.topic = f.topic
+        CROSS JOIN LATERAL archive.adjacent_tags(
+            f.tag_summary, (SELECT archive.termcounts_union_agg(am.tags) FROM archive.archive_months AS am),
+            c.tags, 5) WITH ORDINALITY AS a(term, count, share, lift, strength, rank)
+        GROUP BY f.topic
+    ),
+    -- Reading path: the newest post, the most central one (carrying most of the
+    -- three strongest adjacent tags, newest first on ties), and the oldest.
+    -- Newest and oldest are the first post of the newest month and the last of
+    -- the oldest (dated months only); an undated post can only be the central one.
+    ends AS (
+        SELECT m.topic, 'newest' AS role, m.month, 1::bigint AS n, m.refs -> 0 AS ref
+        FROM months AS m WHERE m.month = m.newest_month
+        UNION ALL
+        SELECT m.topic, 'oldest', m.month, m.posts::bigint, m.refs -> -1
+        FROM months AS m WHERE m.month = m.oldest_month AND (m.month, m.posts) <> (m.newest_month, 1)
+    ),
+    strongest AS (
+        SELECT a.topic, ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))) AS tags
+        FROM adjacent AS a
+    ),
+    central AS (
+        SELECT DISTINCT ON (m.topic) m.topic, m.refs -> (b.n - 1) AS ref, st.tags
+        FROM months AS m
+        JOIN strongest AS st ON st.topic = m.topic
+        CROSS JOIN LATERAL archive.reference_with_most_tags(m.refs, st.tags, m.month = m.newest_month,
+                                                            m.month = m.oldest_month) AS b
+        WHERE b.n IS NOT NULL
+        ORDER BY m.topic, b.shared DESC, m.month DESC, b.n
+    ),
+    path AS (
+        SELECT p.topic,
+               jsonb_agg(jsonb_build_object('role', p.role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
+                                            'published_at', p.ref -> 'published_at',
+                                            'shared_tags', to_jsonb(p.shared))
+                         ORDER BY p.ord) AS steps
+        FROM (SELECT d.topic, CASE d.role WHEN 'newest' THEN 1 ELSE 3 END AS ord, d.role, d.ref, '{}'::text[] AS shared
+              FROM ends AS d
+              UNION ALL
+              SELECT ce.topic, 2, 'central', ce.ref,
+                     ARRAY(SELECT t.tag FROM unnest(ce.tags) WITH ORDINALITY AS t(tag, rank)
+                           WHERE ce.ref -> 'tags' ? t.tag ORDER BY t.rank)
+              FROM central AS ce) AS p
+        GROUP BY p.topic
+    )
+    SELECT c.topic, f.span,
+           jsonb_build_object(
+               'topic', c.topic, 'name', c.name, 'lens', c.lens, 'through_line', c.through_line,
+               'advice', to_jsonb(c.advice), 'pitfalls', to_jsonb(c.pitfalls),
+               'post_count', coalesce(archive.posts(f.span), 0),
+               'undated_posts', coalesce(archive.undated_posts(f.span), 0),
+               'first_published', archive.first_published(f.span),
+               'last_published', archive.last_published(f.span),
+               'posts_per_month', coalesce((SELECT jsonb_object_agg(to_char(pm.month, 'YYYY-MM'), pm.posts ORDER BY pm.month)
+                                            FROM archive.posts_per_month(f.span) AS pm
+                                            WHERE pm.month >= '0001-01-01'), '{}'),  -- "YYYY-MM": years AD
+               'adjacent_tags', coalesce(a.tags, '[]'),
+               'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
+                                         WHERE t.count >= 2), '[]'),
+               'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
+               'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
+               'reading_path', coalesce(p.steps, '[]'),
+               'references', coalesce(r.refs, '[]'))
+    FROM catalog AS c
+    LEFT JOIN figures AS f ON f.topic = c.topic
+    LEFT JOIN refs AS r ON r.topic = c.topic
+    LEFT JOIN adjacent AS a ON a.topic = c.topic
+    LEFT JOIN path AS p ON p.topic = c.topic
+    $$;
 
 -- Summaries of given memberships: what a refresh summarises again.
 CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])

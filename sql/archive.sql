@@ -690,6 +690,14 @@ CREATE FUNCTION archive.half_motifs(half archive.termcounts, other_half archive.
 COMMENT ON FUNCTION archive.half_motifs(archive.termcounts, archive.termcounts, archive.termcounts, integer) IS
     'The k title motifs that set one half of a topic''s posts apart from the other half, strongest first';
 
+CREATE FUNCTION archive.adjacent_tags(topic_tags archive.termcounts, archive_tags archive.termcounts,
+                                      own_tags text[], k integer)
+    RETURNS TABLE (term text, count bigint, share float8, lift float8, strength float8)
+    AS 'MODULE_PATHNAME', 'archive_adjacent_tags'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 5;
+COMMENT ON FUNCTION archive.adjacent_tags(archive.termcounts, archive.termcounts, text[], integer) IS
+    'The k tags that travel with a topic most strongly (posts * ln(lift), lift = share in the topic / share in the archive, only lift > 1), leaving out its own tags, strongest first';
+
 CREATE FUNCTION archive.reference_with_most_tags(refs jsonb, tags text[],
                                                 skip_first boolean DEFAULT false, skip_last boolean DEFAULT false,
                                                 OUT n integer, OUT shared integer)
@@ -877,38 +885,23 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         WHERE r.n <= (archive.settings() ->> 'page_references')::integer
         GROUP BY r.topic
     ),
-    whole AS MATERIALIZED (
-        -- rows read once (OFFSET 0 keeps the subquery whole): per term, it would
-        -- decode the whole summary again, quadratic in the archive's distinct tags
-        SELECT t.term, t.count::float8 / greatest(s.rows, 1) AS share
-        FROM (SELECT u.summary, archive.rows(u.summary) AS rows
-              FROM (SELECT archive.termcounts_union_agg(am.tags) AS summary FROM archive.archive_months AS am) AS u
-              OFFSET 0) AS s,
-             archive.terms(s.summary) AS t
-    ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
+    -- (archive.adjacent_tags reads the archive's summary once for all topics.)
     adjacent AS MATERIALIZED (
         SELECT f.topic,
                jsonb_agg(jsonb_build_object(
                    'term', a.term, 'count', a.count, 'share', round(a.share::numeric, 4),
                    'lift', round(a.lift::numeric, 3), 'strength', round(a.strength::numeric, 3),
-                   'url', a.url) ORDER BY a.rank) AS tags
+                   'url', (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
+                           FROM all_topics AS o
+                           WHERE current_setting('archive.topic_url', true) <> '' AND a.term = ANY (o.tags)
+                           ORDER BY o.topic LIMIT 1)) ORDER BY a.rank) AS tags
         FROM figures AS f
         JOIN catalog AS c ON c.topic = f.topic
-        CROSS JOIN LATERAL (
-            SELECT r.*, row_number() OVER (ORDER BY r.strength DESC, r.count DESC, r.term COLLATE "C") AS rank
-            FROM (SELECT t.term, t.count, t.share, t.share / w.share AS lift,
-                         t.count * ln(t.share / w.share) AS strength,
-                         (SELECT replace(current_setting('archive.topic_url', true), '{slug}', o.topic)
-                          FROM all_topics AS o
-                          WHERE current_setting('archive.topic_url', true) <> '' AND t.term = ANY (o.tags)
-                          ORDER BY o.topic LIMIT 1) AS url
-                  FROM unnest(archive.top_terms(f.tag_summary, 2147483647, c.tags)) AS t
-                  JOIN whole AS w ON w.term = t.term
-                  WHERE t.share > w.share) AS r
-        ) AS a
-        WHERE a.rank <= 5
+        CROSS JOIN LATERAL archive.adjacent_tags(
+            f.tag_summary, (SELECT archive.termcounts_union_agg(am.tags) FROM archive.archive_months AS am),
+            c.tags, 5) WITH ORDINALITY AS a(term, count, share, lift, strength, rank)
         GROUP BY f.topic
     ),
     -- Reading path: the newest post, the most central one (carrying most of the

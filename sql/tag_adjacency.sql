@@ -173,5 +173,63 @@ CROSS JOIN LATERAL archive.terms(pt.s) AS t
 JOIN LATERAL archive.terms(whole.s) AS w ON w.term = t.term
 ORDER BY pt.topic, lift DESC, t.term COLLATE "C";
 
+-- archive.adjacent_tags: a topic's tags ranked by strength = count * ln(lift),
+-- lift > 1 only, its own tags left out; the same rows as computing it in SQL.
+WITH per_topic AS (
+    SELECT pt.topic, t.own_tags, archive.tag_counts_agg(p.tags) AS s
+    FROM tagfix.posts p JOIN tagfix.post_topics pt ON pt.post_id = p.id
+    JOIN tagfix.topics t ON t.slug = pt.topic
+    GROUP BY pt.topic, t.own_tags
+)
+SELECT pt.topic, a.term, a.count, round(a.share::numeric, 4) AS share, round(a.lift::numeric, 3) AS lift,
+       round(a.strength::numeric, 3) AS strength
+FROM per_topic AS pt
+CROSS JOIN tagfix.whole AS whole
+CROSS JOIN LATERAL archive.adjacent_tags(pt.s, whole.s, pt.own_tags, 3) AS a
+ORDER BY pt.topic;
+WITH per_topic AS (
+    SELECT pt.topic, t.own_tags, archive.tag_counts_agg(p.tags) AS s
+    FROM tagfix.posts p JOIN tagfix.post_topics pt ON pt.post_id = p.id
+    JOIN tagfix.topics t ON t.slug = pt.topic
+    GROUP BY pt.topic, t.own_tags
+),
+plain AS (
+    SELECT pt.topic, t.term, t.count, t.share, t.share / w.share AS lift, t.count * ln(t.share / w.share) AS strength,
+           row_number() OVER (PARTITION BY pt.topic ORDER BY t.count * ln(t.share / w.share) DESC, t.count DESC,
+                                                           t.term COLLATE "C") AS rank
+    FROM per_topic AS pt
+    CROSS JOIN tagfix.whole AS whole
+    CROSS JOIN LATERAL unnest(archive.top_terms(pt.s, 1000, pt.own_tags)) AS t
+    JOIN (SELECT w.term, w.count::float8 / archive.rows(whole.s) AS share
+          FROM tagfix.whole AS whole, archive.terms(whole.s) AS w) AS w ON w.term = t.term
+    WHERE t.share > w.share
+)
+SELECT count(*) AS plain_rows,
+       count(*) FILTER (WHERE (p.term, p.count, p.share, p.lift, p.strength) = (a.term, a.count, a.share, a.lift, a.strength))
+           AS same_rows
+FROM plain AS p
+JOIN per_topic AS pt ON pt.topic = p.topic
+CROSS JOIN tagfix.whole AS whole
+LEFT JOIN LATERAL archive.adjacent_tags(pt.s, whole.s, pt.own_tags, 1000) WITH ORDINALITY
+    AS a(term, count, share, lift, strength, rank) ON a.rank = p.rank;
+-- The archive's summary is read once, and again whenever it changes from row
+-- to row: the same topic against archives 1, 2 and 1 again.
+CREATE TABLE tagfix.archives AS
+SELECT n, archive.tag_counts_agg(t) AS s
+FROM (VALUES (1, ARRAY['go', 'rust']), (1, ARRAY['c']), (1, ARRAY['go']),
+             (2, ARRAY['go', 'rust']), (2, ARRAY['c']), (2, ARRAY['rust']),
+             (3, ARRAY['go', 'rust']), (3, ARRAY['c']), (3, ARRAY['go'])) AS x(n, t)
+GROUP BY n ORDER BY n;
+SELECT w.n, a.term, a.count, round(a.lift::numeric, 3) AS lift
+FROM tagfix.archives AS w
+CROSS JOIN LATERAL archive.adjacent_tags(
+    (SELECT archive.tag_counts_agg(t) FROM (VALUES (ARRAY['go', 'rust']), (ARRAY['rust'])) AS x(t)), w.s, '{}', 5) AS a
+ORDER BY w.n, a.strength DESC;
+SELECT count(*) AS no_rows FROM archive.adjacent_tags(NULL, (SELECT s FROM tagfix.whole), '{}', 5);
+SELECT * FROM archive.adjacent_tags((SELECT s FROM tagfix.whole), (SELECT s FROM tagfix.whole), NULL, 0);
+SELECT * FROM archive.adjacent_tags((SELECT s FROM tagfix.whole), (SELECT s FROM tagfix.whole), NULL, NULL);
+SELECT * FROM archive.adjacent_tags((SELECT archive.title_terms_agg('Go')), (SELECT s FROM tagfix.whole), NULL, 5);
+SELECT * FROM archive.adjacent_tags((SELECT s FROM tagfix.whole), (SELECT archive.title_terms_agg('Go')), NULL, 5);
+
 DROP SCHEMA tagfix CASCADE;
 \pset null ''

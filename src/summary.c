@@ -24,6 +24,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -401,6 +403,40 @@ ranked_term_type(FunctionCallInfo fcinfo)
 }
 
 /*
+ * The strings of exclude (a text array, or NULL for none) as a summary of
+ * tc's kind compares them: tags normalised, motif words case-folded.
+ */
+static Exclusions
+exclusions_for(const TermCounts *tc, ArrayType *exclude)
+{
+	Exclusions	ex = {NULL, NULL, 0};
+	Datum	   *datums;
+	bool	   *nulls;
+	int			n;
+
+	if (exclude == NULL)
+		return ex;
+	deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+	ex.strs = palloc(sizeof(char *) * Max(n, 1));
+	ex.lens = palloc(sizeof(int) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(datums[i]);
+		if (termcounts_kind(tc) == TERMS_TAGS)
+			ex.strs[ex.n] = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
+		else
+			ex.strs[ex.n] = fold_case(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
+		if (ex.strs[ex.n] != NULL)
+			ex.n++;
+	}
+	return ex;
+}
+
+/*
  * The k strongest terms of a summary as archive.ranked_term[] (term, count,
  * share), leaving out the excluded ones (tags compared normalised, motifs by
  * shown word or stem after case folding).
@@ -410,37 +446,12 @@ ranked_terms_array(FunctionCallInfo fcinfo, const TermCounts *tc, int32 k,
 				   ArrayType *exclude)
 {
 	RankedTermType *type = ranked_term_type(fcinfo);
-	Exclusions	ex = {NULL, NULL, 0};
+	Exclusions	ex = exclusions_for(tc, exclude);
 	int			nranked;
 	RankedTerm *ranked;
 	Datum	   *elems;
 	int			nelems;
 	int64		rows = termcounts_rows(tc);
-
-	if (exclude != NULL)
-	{
-		Datum	   *datums;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(exclude, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
-		ex.strs = palloc(sizeof(char *) * Max(n, 1));
-		ex.lens = palloc(sizeof(int) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			text	   *t;
-
-			if (nulls[i])
-				continue;
-			t = DatumGetTextPP(datums[i]);
-			if (termcounts_kind(tc) == TERMS_TAGS)
-				ex.strs[ex.n] = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
-			else
-				ex.strs[ex.n] = fold_case(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
-			if (ex.strs[ex.n] != NULL)
-				ex.n++;
-		}
-	}
 
 	ranked = rank_terms(tc, &ex, k, &nranked);
 	nelems = nranked;
@@ -790,6 +801,167 @@ archive_half_motifs(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&buf, ']');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* A tag of archive.adjacent_tags: its count and share in the topic, lift and strength. */
+typedef struct AdjacentTag
+{
+	RankedTerm *term;
+	double		share;
+	double		lift;
+	double		strength;
+} AdjacentTag;
+
+/* Order of adjacent tags: strength descending, then count descending, then the tag's bytes. */
+static int
+adjacent_tag_compare(const void *a, const void *b)
+{
+	const AdjacentTag *x = a;
+	const AdjacentTag *y = b;
+	int			c;
+
+	if (x->strength != y->strength)
+		return x->strength > y->strength ? -1 : 1;
+	if (x->term->count != y->term->count)
+		return x->term->count > y->term->count ? -1 : 1;
+	c = memcmp(x->term->term, y->term->term, Min(x->term->termlen, y->term->termlen));
+	if (c != 0)
+		return c;
+	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
+}
+
+/*
+ * The whole archive's tag summary of archive.adjacent_tags, read once per
+ * query: every topic's call passes the same summary, and reading its
+ * thousands of tags into a table per call would cost each call as much as
+ * its own topic.  The cache keeps a copy of the summary's bytes and is used
+ * again only for the same bytes.
+ */
+typedef struct WholeTagsCache
+{
+	char	   *bytes;
+	Size		len;
+	int64		rows;
+	RankedTerm *tags;
+	stemtab_hash *index;
+} WholeTagsCache;
+
+/* The cached whole archive's tags for the summary argument argno, read now if it changed. */
+static WholeTagsCache *
+whole_tags(FunctionCallInfo fcinfo, int argno)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
+	Size		len = VARSIZE_ANY_EXHDR(flat);
+	WholeTagsCache *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	Exclusions	none = {NULL, NULL, 0};
+	TermCounts *tc;
+	int			n;
+
+	if (cache != NULL && cache->len == len && memcmp(cache->bytes, VARDATA_ANY(flat), len) == 0)
+		return cache;
+	if (cache != NULL)
+		MemoryContextDelete(GetMemoryChunkContext(cache));
+	old = MemoryContextSwitchTo(AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+													  "archive.adjacent_tags whole archive",
+													  ALLOCSET_DEFAULT_SIZES));
+	fcinfo->flinfo->fn_extra = NULL;
+	cache = palloc(sizeof(WholeTagsCache));
+	cache->bytes = palloc(Max(len, 1));
+	memcpy(cache->bytes, VARDATA_ANY(flat), len);
+	cache->len = len;
+	tc = termcounts_unflatten(CurrentMemoryContext, cache->bytes, len);
+	if (termcounts_kind(tc) != TERMS_TAGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
+	cache->rows = termcounts_rows(tc);
+	cache->tags = group_terms(tc, &none, &n, &cache->index);
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = cache;
+	return cache;
+}
+
+/*
+ * archive.adjacent_tags(topic_tags, archive_tags, own_tags, k): the k tags
+ * that travel with a topic most strongly, as rows (term, count, share, lift,
+ * strength).  share is the tag's count / rows of the topic's summary, lift
+ * its share in the topic / its share in the whole archive (archive_tags),
+ * strength count * ln(lift); only tags with lift > 1 that the archive's
+ * summary keeps count, and the topic's own tags are left out.  Ranked by
+ * strength, then count, then the tag's bytes.  No rows when either summary
+ * is NULL.
+ */
+PG_FUNCTION_INFO_V1(archive_adjacent_tags);
+Datum
+archive_adjacent_tags(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TermCounts *topic;
+	WholeTagsCache *whole;
+	Exclusions	ex;
+	RankedTerm *tags;
+	AdjacentTag *adjacent;
+	int			ntags;
+	int			nadjacent = 0;
+	int			k;
+	int64		rows;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("k must not be NULL")));
+	k = PG_GETARG_INT32(3);
+	if (k <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be positive")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return (Datum) 0;
+	topic = termcounts_arg(fcinfo, 0);
+	if (termcounts_kind(topic) != TERMS_TAGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
+	whole = whole_tags(fcinfo, 1);
+	ex = exclusions_for(topic, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
+	rows = termcounts_rows(topic);
+	tags = group_terms(topic, &ex, &ntags, NULL);
+
+	/* shares as SQL computes them: count::float8 / rows, the archive's rows at least 1 */
+	adjacent = palloc(sizeof(AdjacentTag) * Max(ntags, 1));
+	for (int i = 0; i < ntags; i++)
+	{
+		StemGroup  *in_whole = whole->index != NULL
+			? stemtab_lookup(whole->index, (StemKey) {tags[i].stem, tags[i].stemlen}) : NULL;
+		double		share = rows > 0 ? (double) tags[i].count / (double) rows : 0.0;
+		double		whole_share;
+
+		if (in_whole == NULL)
+			continue;
+		whole_share = (double) whole->tags[in_whole->ranked].count / (double) Max(whole->rows, 1);
+		if (!(share > whole_share))
+			continue;
+		adjacent[nadjacent++] = (AdjacentTag)
+		{
+			&tags[i], share, share / whole_share, (double) tags[i].count * log(share / whole_share)
+		};
+	}
+	nadjacent = sort_first(adjacent, nadjacent, k, sizeof(AdjacentTag), adjacent_tag_compare);
+	for (int i = 0; i < nadjacent; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = PointerGetDatum(cstring_to_text_with_len(adjacent[i].term->term, adjacent[i].term->termlen));
+		values[1] = Int64GetDatum(adjacent[i].term->count);
+		values[2] = Float8GetDatum(adjacent[i].share);
+		values[3] = Float8GetDatum(adjacent[i].lift);
+		values[4] = Float8GetDatum(adjacent[i].strength);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* ---------- aggregate support ---------- */
