@@ -1323,9 +1323,13 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             FROM (WITH read AS MATERIALIZED (
                       SELECT c.* FROM archive.changes AS c JOIN unnest(read_ids) AS r(id) ON r.id = c.change_id
                   )
+                  -- (joined tag by tag: testing every change's tags against every
+                  -- topic's with && took 7 s for 1% of a million posts)
                   SELECT t.topic, c.month
                   FROM read AS c
-                  JOIN archive.topic_catalog AS t ON t.tags && c.post_tags
+                  CROSS JOIN LATERAL unnest(c.post_tags) AS pt(tag)
+                  JOIN (SELECT t.topic, unnest(t.tags) AS tag FROM archive.topic_catalog AS t) AS t
+                    ON t.tag = pt.tag
                   WHERE c.topic IS NULL
                   UNION
                   SELECT pt.topic, c.month
