@@ -15,8 +15,10 @@
  * It also makes a full refresh cheaper: the reference lists are built by the
  * new C aggregate archive.references_agg instead of jsonb_agg, the adjacent
  * tags of every page are ranked by the new archive.adjacent_tags (which reads
- * the archive's tag summary once, not once per topic), and the summary and
- * page columns are compressed with lz4 where the server has it.
+ * the archive's tag summary once, not once per topic), a page's references
+ * and reading path come from one pass over its months (the new aggregate
+ * archive.reading_refs_agg), and the summary and page columns are compressed
+ * with lz4 where the server has it.
  *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
@@ -72,7 +74,32 @@ CREATE FUNCTION archive.adjacent_tags(topic_tags archive.termcounts, archive_tag
 COMMENT ON FUNCTION archive.adjacent_tags(archive.termcounts, archive.termcounts, text[], integer) IS
     'The k tags that travel with a topic most strongly (posts * ln(lift), lift = share in the topic / share in the archive, only lift > 1), leaving out its own tags, strongest first';
 
--- Page records: adjacent tags through archive.adjacent_tags.
+-- A page's references and reading path in one pass over its months.
+CREATE FUNCTION archive.reading_refs_trans(internal, date, jsonb, text[], integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_reading_refs_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.reading_refs_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_reading_refs_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.reading_refs_trans(internal, date, jsonb, text[], integer) IS
+    'Transition function of archive.reading_refs_agg';
+COMMENT ON FUNCTION archive.reading_refs_final(internal) IS
+    'Final function of archive.reading_refs_agg';
+
+-- (no combine function: a topic's months are read in one place, and the state
+-- holds each month's whole reference list, some 2 kB)
+CREATE AGGREGATE archive.reading_refs_agg(month date, refs jsonb, strongest text[], max_refs integer) (
+    SFUNC = archive.reading_refs_trans,
+    STYPE = internal,
+    SSPACE = 400000,
+    FINALFUNC = archive.reading_refs_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.reading_refs_agg(date, jsonb, text[], integer) IS
+    'A topic''s page references (its first max_refs posts, without keys) and reading path (newest, central, oldest post) from its months'' reference lists, as a jsonb object';
+
+-- Page records: adjacent tags through archive.adjacent_tags, references and reading
+-- path through archive.reading_refs_agg.
 CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     RETURNS TABLE (topic text, span archive.span, record jsonb)
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -119,17 +146,6 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                 FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
         FROM halves AS h
     ),
-    -- The references a page lists: the newest archive.page_references posts,
-    -- numbered newest first (undated ones last).
-    refs AS (
-        SELECT r.topic, jsonb_agg(r.ref - 'key' ORDER BY r.n) AS refs
-        FROM (SELECT m.topic, e.ref, m.posts_newer + e.n AS n
-              FROM months AS m
-              CROSS JOIN LATERAL jsonb_array_elements(m.refs) WITH ORDINALITY AS e(ref, n)
-              WHERE m.posts_newer < (archive.settings() ->> 'page_references')::integer) AS r
-        WHERE r.n <= (archive.settings() ->> 'page_references')::integer
-        GROUP BY r.topic
-    ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
     -- (archive.adjacent_tags reads the archive's summary once for all topics.)
@@ -149,29 +165,21 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
             c.tags, 5) WITH ORDINALITY AS a(term, count, share, lift, strength, rank)
         GROUP BY f.topic
     ),
-    -- Reading path: the newest post, the most central one (carrying most of the
-    -- three strongest adjacent tags, newest first on ties), and the oldest.
-    -- Newest and oldest are the first post of the newest month and the last of
-    -- the oldest (dated months only); an undated post can only be the central one.
-    ends AS (
-        SELECT m.topic, 'newest' AS role, m.month, 1::bigint AS n, m.refs -> 0 AS ref
-        FROM months AS m WHERE m.month = m.newest_month
-        UNION ALL
-        SELECT m.topic, 'oldest', m.month, m.posts::bigint, m.refs -> -1
-        FROM months AS m WHERE m.month = m.oldest_month AND (m.month, m.posts) <> (m.newest_month, 1)
-    ),
+    -- The references a page lists, the newest archive.page_references posts (undated
+    -- ones last), and its reading path: the newest post, the most central one (carrying
+    -- most of the three strongest adjacent tags, newest first on ties) and the oldest,
+    -- read from the months' reference lists in one pass (archive.reading_refs_agg).
     strongest AS (
         SELECT a.topic, ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))) AS tags
         FROM adjacent AS a
     ),
-    central AS (
-        SELECT DISTINCT ON (m.topic) m.topic, m.refs -> (b.n - 1) AS ref, st.tags
+    reading AS (
+        SELECT m.topic, st.tags AS strongest,
+               archive.reading_refs_agg(m.month, m.refs, st.tags,
+                                        (archive.settings() ->> 'page_references')::integer) AS refs
         FROM months AS m
-        JOIN strongest AS st ON st.topic = m.topic
-        CROSS JOIN LATERAL archive.reference_with_most_tags(m.refs, st.tags, m.month = m.newest_month,
-                                                            m.month = m.oldest_month) AS b
-        WHERE b.n IS NOT NULL
-        ORDER BY m.topic, b.shared DESC, m.month DESC, b.n
+        LEFT JOIN strongest AS st ON st.topic = m.topic
+        GROUP BY m.topic, st.tags
     ),
     path AS (
         SELECT p.topic,
@@ -179,13 +187,14 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                                             'published_at', p.ref -> 'published_at',
                                             'shared_tags', to_jsonb(p.shared))
                          ORDER BY p.ord) AS steps
-        FROM (SELECT d.topic, CASE d.role WHEN 'newest' THEN 1 ELSE 3 END AS ord, d.role, d.ref, '{}'::text[] AS shared
-              FROM ends AS d
-              UNION ALL
-              SELECT ce.topic, 2, 'central', ce.ref,
-                     ARRAY(SELECT t.tag FROM unnest(ce.tags) WITH ORDINALITY AS t(tag, rank)
-                           WHERE ce.ref -> 'tags' ? t.tag ORDER BY t.rank)
-              FROM central AS ce) AS p
+        FROM (SELECT r.topic, s.ord, s.role, r.refs -> s.role AS ref,
+                     CASE WHEN s.role = 'central'
+                          THEN ARRAY(SELECT t.tag FROM unnest(r.strongest) WITH ORDINALITY AS t(tag, rank)
+                                     WHERE r.refs -> 'central' -> 'tags' ? t.tag ORDER BY t.rank)
+                          ELSE '{}'::text[] END AS shared
+              FROM reading AS r
+              CROSS JOIN (VALUES (1, 'newest'), (2, 'central'), (3, 'oldest')) AS s(ord, role)
+              WHERE jsonb_typeof(r.refs -> s.role) = 'object') AS p
         GROUP BY p.topic
     )
     SELECT c.topic, f.span,
@@ -205,10 +214,10 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
                'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
                'reading_path', coalesce(p.steps, '[]'),
-               'references', coalesce(r.refs, '[]'))
+               'references', coalesce(r.refs -> 'references', '[]'))
     FROM catalog AS c
     LEFT JOIN figures AS f ON f.topic = c.topic
-    LEFT JOIN refs AS r ON r.topic = c.topic
+    LEFT JOIN reading AS r ON r.topic = c.topic
     LEFT JOIN adjacent AS a ON a.topic = c.topic
     LEFT JOIN path AS p ON p.topic = c.topic
     $$;

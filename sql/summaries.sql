@@ -346,3 +346,33 @@ FROM ref_posts ORDER BY key;
 SELECT archive.references_agg(key, title, url, summary, tags, published_at) IS NULL AS no_rows_null
 FROM ref_posts WHERE false;
 SELECT archive.references_agg('k', 't', 'u', 's', ARRAY[['a'], ['b']], now());
+
+-- archive.reading_refs_agg: a page's references and reading path from its
+-- months' lists (built by archive.references_agg), whatever order the months
+-- come in.
+CREATE TEMP TABLE ref_months AS
+SELECT coalesce(date_trunc('month', published_at AT TIME ZONE 'UTC')::date, '-infinity') AS month,
+       archive.references_agg(key, title, url, summary, tags, published_at) AS refs
+FROM ref_posts GROUP BY 1;
+SELECT month, jsonb_path_query_array(refs, '$[*].key') AS keys FROM ref_months ORDER BY month;
+SELECT r -> 'newest' ->> 'key' AS newest, r -> 'central' ->> 'key' AS central, r -> 'oldest' ->> 'key' AS oldest,
+       jsonb_path_query_array(r -> 'references', '$[*].title') AS references_titles,
+       jsonb_path_query_array(r -> 'references', '$[*].key') AS references_keys
+FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['tools', 'go'], 4 ORDER BY random()) AS r FROM ref_months) AS a;
+-- the newest and oldest are never the central post; without tags sought, or
+-- none carried, there is none
+SELECT r -> 'central' ->> 'key' AS central_tools_only
+FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['tools'], 10) AS r FROM ref_months) AS a;
+SELECT r -> 'central' AS central_none_sought, jsonb_array_length(r -> 'references') AS listed
+FROM (SELECT archive.reading_refs_agg(month, refs, NULL, 0) AS r FROM ref_months) AS a;
+SELECT r -> 'central' AS central_none_carried
+FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['rust'], 10) AS r FROM ref_months) AS a;
+-- one dated post: it is the newest, and there is no oldest; undated posts only:
+-- no newest, no oldest
+SELECT r -> 'newest' ->> 'key' AS newest, r -> 'oldest' AS oldest, r -> 'central' ->> 'key' AS central
+FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['go'], 10) AS r
+      FROM ref_months WHERE month IN ('2023-12-01', '-infinity')) AS a;
+SELECT r -> 'newest' AS newest, r -> 'oldest' AS oldest, r -> 'central' ->> 'key' AS central
+FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['go'], 10) AS r
+      FROM ref_months WHERE month = '-infinity') AS a;
+SELECT archive.reading_refs_agg(month, refs, NULL, -1) FROM ref_months;

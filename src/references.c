@@ -4,7 +4,8 @@
  *	  The reference lists a refresh stores per topic and month
  *	  (archive.topic_months.refs: a jsonb array of posts, newest first, each
  *	  with its tags): building them (archive.references_agg), and reading them
- *	  for the reading path's central post.
+ *	  for a page's references and reading path (archive.reading_refs_agg,
+ *	  archive.reference_with_most_tags).
  *
  * A full refresh builds one list per topic and month, a few posts each, for
  * every membership of the archive.  Built in SQL (jsonb_agg of
@@ -16,8 +17,12 @@
  * The central post of a topic is the one carrying most of its three
  * strongest adjacent tags.  Those tags depend on the whole archive (lift),
  * so they change with any post anywhere, and the search must read every
- * post of the topic again: it is done here, over the stored jsonb, one
- * month's array per call, without turning each post into SQL rows.
+ * post of the topic again: it is done here, over the stored jsonb, without
+ * turning each post into SQL rows.  archive.reading_refs_agg takes a topic's
+ * months at once, so that one pass over them gives the references (the
+ * newest posts), the newest, the oldest and the central post, and reads a
+ * month's list only when it must: the references stop at the page's number
+ * of posts, and the central search at a post that carries every tag sought.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +34,8 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datum.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -69,6 +76,31 @@ count_wanted(JsonbValue *tags, const WantedTags *wanted)
 	return found;
 }
 
+/* The non-NULL strings of a text array, to look for in posts' tags. */
+static WantedTags
+wanted_tags(ArrayType *tags)
+{
+	WantedTags	wanted = {NULL, NULL, 0};
+	Datum	   *datums;
+	bool	   *nulls;
+	int			ndatums;
+
+	deconstruct_array(tags, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &ndatums);
+	wanted.strs = palloc(sizeof(char *) * Max(ndatums, 1));
+	wanted.lens = palloc(sizeof(int) * Max(ndatums, 1));
+	for (int i = 0; i < ndatums; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(datums[i]);
+		wanted.strs[wanted.n] = VARDATA_ANY(t);
+		wanted.lens[wanted.n++] = VARSIZE_ANY_EXHDR(t);
+	}
+	return wanted;
+}
+
 /*
  * archive.reference_with_most_tags(refs jsonb, tags text[], skip_first
  * boolean, skip_last boolean, OUT n integer, OUT shared integer): of the
@@ -86,10 +118,7 @@ archive_reference_with_most_tags(PG_FUNCTION_ARGS)
 	ArrayType  *tags;
 	bool		skip_first;
 	bool		skip_last;
-	WantedTags	wanted = {NULL, NULL, 0};
-	Datum	   *datums;
-	bool	   *nulls;
-	int			ndatums;
+	WantedTags	wanted;
 	int			nrefs;
 	int			best = -1;
 	int			best_shared = 0;
@@ -107,20 +136,7 @@ archive_reference_with_most_tags(PG_FUNCTION_ARGS)
 	skip_first = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	skip_last = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
-	deconstruct_array(tags, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &ndatums);
-	wanted.strs = palloc(sizeof(char *) * Max(ndatums, 1));
-	wanted.lens = palloc(sizeof(int) * Max(ndatums, 1));
-	for (int i = 0; i < ndatums; i++)
-	{
-		text	   *t;
-
-		if (nulls[i])
-			continue;
-		t = DatumGetTextPP(datums[i]);
-		wanted.strs[wanted.n] = VARDATA_ANY(t);
-		wanted.lens[wanted.n++] = VARSIZE_ANY_EXHDR(t);
-	}
-
+	wanted = wanted_tags(tags);
 	nrefs = JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
 	for (int i = skip_first ? 1 : 0; i < (skip_last ? nrefs - 1 : nrefs); i++)
 	{
@@ -360,5 +376,249 @@ archive_references_final(PG_FUNCTION_ARGS)
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+}
+
+/* One month of a topic in archive.reading_refs_agg: the month and its reference list, as stored. */
+typedef struct MonthRefs
+{
+	DateADT		month;
+	Datum		refs;			/* a copy of the stored value, read when needed */
+	Jsonb	   *read;			/* the list once read (decompressed), or NULL */
+} MonthRefs;
+
+/* The state of archive.reading_refs_agg: a topic's months, its strongest tags, the list length. */
+typedef struct ReadingState
+{
+	MonthRefs  *months;
+	int			nmonths;
+	int			capacity;
+	ArrayType  *strongest;		/* NULL: no adjacent tags, no central post */
+	int32		max_refs;
+} ReadingState;
+
+/* Months newest first; undated posts (month -infinity, the smallest date) come last. */
+static int
+month_refs_compare(const void *a, const void *b)
+{
+	const MonthRefs *x = a;
+	const MonthRefs *y = b;
+
+	return (x->month < y->month) - (x->month > y->month);
+}
+
+/* The reference list of a month, read (detoasted) once. */
+static Jsonb *
+month_refs(MonthRefs *month)
+{
+	if (month->read == NULL)
+		month->read = DatumGetJsonbP(month->refs);
+	return month->read;
+}
+
+/* How many posts a month's reference list holds (0 when it is not an array). */
+static int
+month_refs_count(MonthRefs *month)
+{
+	Jsonb	   *refs = month_refs(month);
+
+	return JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
+}
+
+/* Pushes a key of the result object. */
+static void
+push_key(JsonbParseState **state, const char *name)
+{
+	JsonbValue	jb;
+
+	jb.type = jbvString;
+	jb.val.string.val = (char *) name;
+	jb.val.string.len = strlen(name);
+	pushJsonbValue(state, WJB_KEY, &jb);
+}
+
+/* Pushes post i of a month's list as a value (JSON null when there is none). */
+static void
+push_ref(JsonbParseState **state, MonthRefs *month, int i)
+{
+	JsonbValue	null = {.type = jbvNull};
+	JsonbValue *ref = month != NULL && i >= 0 && i < month_refs_count(month)
+		? getIthJsonbValueFromContainer(&month_refs(month)->root, i) : NULL;
+
+	pushJsonbValue(state, WJB_VALUE, ref != NULL ? ref : &null);
+}
+
+/*
+ * archive.reading_refs_agg(month, refs, strongest, max_refs) transition:
+ * keeps the month and its reference list (not read yet); strongest and
+ * max_refs are the topic's, the same on every row.
+ */
+PG_FUNCTION_INFO_V1(archive_reading_refs_trans);
+Datum
+archive_reading_refs_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MemoryContext old;
+	ReadingState *reading;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "archive_reading_refs_trans called in non-aggregate context");
+	if (PG_ARGISNULL(4) || PG_GETARG_INT32(4) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_refs must be zero or positive")));
+	old = MemoryContextSwitchTo(aggcontext);
+	if (PG_ARGISNULL(0))
+	{
+		reading = palloc(sizeof(ReadingState));
+		reading->nmonths = 0;
+		reading->capacity = 64;
+		reading->months = palloc(sizeof(MonthRefs) * reading->capacity);
+		reading->strongest = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P_COPY(3);
+		reading->max_refs = PG_GETARG_INT32(4);
+	}
+	else
+		reading = (ReadingState *) PG_GETARG_POINTER(0);
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		if (reading->nmonths == reading->capacity)
+		{
+			if (reading->capacity >= (int) (MaxAllocSize / sizeof(MonthRefs) / 2))
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many months in one topic")));
+			reading->capacity *= 2;
+			reading->months = repalloc(reading->months, sizeof(MonthRefs) * reading->capacity);
+		}
+		reading->months[reading->nmonths++] = (MonthRefs)
+		{
+			PG_GETARG_DATEADT(1), datumCopy(PG_GETARG_DATUM(2), false, -1), NULL
+		};
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(reading);
+}
+
+/*
+ * archive.reading_refs_agg final: a topic's references and reading path
+ * from its months' reference lists (each newest first), as a jsonb object:
+ *
+ *   references  the first max_refs posts, months newest first, undated last,
+ *               each without its key;
+ *   newest      the first post of the newest dated month;
+ *   oldest      the last post of the oldest dated month, null when the topic
+ *               has one dated post;
+ *   central     the post carrying most of the strongest tags (at least one),
+ *               newest month first and then first in its month on ties, not
+ *               the newest or the oldest; null when none carries any.
+ *
+ * A month's list is read only when needed: the central post's search stops at
+ * a post carrying every strongest tag, and the references at max_refs posts.
+ */
+PG_FUNCTION_INFO_V1(archive_reading_refs_final);
+Datum
+archive_reading_refs_final(PG_FUNCTION_ARGS)
+{
+	ReadingState *reading;
+	MonthRefs  *newest = NULL;
+	MonthRefs  *oldest = NULL;
+	bool		oldest_listed;
+	MonthRefs  *central = NULL;
+	int			central_at = -1;
+	int			central_shared = 0;
+	int			listed = 0;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "archive_reading_refs_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	reading = (ReadingState *) PG_GETARG_POINTER(0);
+	qsort(reading->months, reading->nmonths, sizeof(MonthRefs), month_refs_compare);
+	for (int m = 0; m < reading->nmonths; m++)
+	{
+		if (reading->months[m].month == DATEVAL_NOBEGIN)
+			continue;
+		if (newest == NULL)
+			newest = &reading->months[m];
+		oldest = &reading->months[m];
+	}
+	/* a topic with one dated post has it as its newest, and no oldest */
+	oldest_listed = oldest != NULL && !(oldest == newest && month_refs_count(oldest) == 1);
+
+	if (reading->strongest != NULL)
+	{
+		WantedTags	wanted = wanted_tags(reading->strongest);
+
+		for (int m = 0; m < reading->nmonths && wanted.n > 0 && central_shared < wanted.n; m++)
+		{
+			MonthRefs  *month = &reading->months[m];
+			int			first = month == newest ? 1 : 0;
+			int			end = month_refs_count(month) - (month == oldest ? 1 : 0);
+
+			for (int i = first; i < end; i++)
+			{
+				JsonbValue *ref = getIthJsonbValueFromContainer(&month_refs(month)->root, i);
+				JsonbValue	tagsbuf;
+				int			shared;
+
+				if (ref == NULL || ref->type != jbvBinary || !JsonContainerIsObject(ref->val.binary.data))
+					continue;
+				shared = count_wanted(getKeyJsonValueFromContainer(ref->val.binary.data, "tags", 4, &tagsbuf),
+									  &wanted);
+				if (shared > central_shared)
+				{
+					central = month;
+					central_at = i;
+					central_shared = shared;
+					if (central_shared == wanted.n)
+						break;
+				}
+			}
+		}
+	}
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	push_key(&state, "references");
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (int m = 0; m < reading->nmonths && listed < reading->max_refs; m++)
+	{
+		MonthRefs  *month = &reading->months[m];
+		int			n = month_refs_count(month);
+
+		for (int i = 0; i < n && listed < reading->max_refs; i++, listed++)
+		{
+			JsonbValue *ref = getIthJsonbValueFromContainer(&month_refs(month)->root, i);
+			JsonbIterator *it;
+			JsonbValue	v;
+			JsonbIteratorToken token;
+
+			if (ref->type != jbvBinary || !JsonContainerIsObject(ref->val.binary.data))
+			{
+				pushJsonbValue(&state, WJB_ELEM, ref);
+				continue;
+			}
+			/* the post without its key */
+			it = JsonbIteratorInit(ref->val.binary.data);
+			while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			{
+				if (token == WJB_KEY && v.val.string.len == 3 && memcmp(v.val.string.val, "key", 3) == 0)
+				{
+					(void) JsonbIteratorNext(&it, &v, true);
+					continue;
+				}
+				pushJsonbValue(&state, token, token == WJB_BEGIN_OBJECT || token == WJB_END_OBJECT ? NULL : &v);
+			}
+		}
+	}
+	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	push_key(&state, "newest");
+	push_ref(&state, newest, 0);
+	push_key(&state, "central");
+	push_ref(&state, central, central_at);
+	push_key(&state, "oldest");
+	push_ref(&state, oldest, oldest_listed ? month_refs_count(oldest) - 1 : -1);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
 }
