@@ -12,13 +12,14 @@
  * tag summaries are summarised again only in the months where some post's
  * tags or month changed, not after title edits.
  *
- * It also makes a full refresh cheaper: the reference lists are built by the
+ * It also makes refreshes cheaper: the reference lists are built by the
  * new C aggregate archive.references_agg instead of jsonb_agg, the adjacent
  * tags of every page are ranked by the new archive.adjacent_tags (which reads
  * the archive's tag summary once, not once per topic), a page's references
  * and reading path come from one pass over its months (the new aggregate
- * archive.reading_refs_agg), and the summary and page columns are compressed
- * with lz4 where the server has it.
+ * archive.reading_refs_agg), an incremental refresh merges a topic month's
+ * reference list with the new archive.references_merge, and the summary and
+ * page columns are compressed with lz4 where the server has it.
  *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
@@ -73,6 +74,13 @@ CREATE FUNCTION archive.adjacent_tags(topic_tags archive.termcounts, archive_tag
     LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 5;
 COMMENT ON FUNCTION archive.adjacent_tags(archive.termcounts, archive.termcounts, text[], integer) IS
     'The k tags that travel with a topic most strongly (posts * ln(lift), lift = share in the topic / share in the archive, only lift > 1), leaving out its own tags, strongest first';
+
+-- A topic month's reference list updated in C by an incremental refresh.
+CREATE FUNCTION archive.references_merge(refs jsonb, removed text[], added jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_references_merge'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.references_merge(jsonb, text[], jsonb) IS
+    'The posts of a reference list whose key is not in removed, and those of added, as one reference list (newest first, undated last, then by key descending); NULL when none';
 
 -- A page's references and reading path in one pass over its months.
 CREATE FUNCTION archive.reading_refs_trans(internal, date, jsonb, text[], integer) RETURNS internal
@@ -447,7 +455,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 RETURNING tm.*
             ),
             kept AS (
-                SELECT o.topic, o.month, k.posts, k.span, k.refs,
+                SELECT o.topic, o.month, k.posts, k.span, o.refs,
                        CASE WHEN k.removed_tags IS NULL THEN o.tags
                             ELSE archive.termcounts_subtract(o.tags, k.removed_tags) END AS tags,
                        CASE WHEN k.removed_titles IS NULL THEN o.titles
@@ -456,7 +464,6 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 CROSS JOIN LATERAL (
                     SELECT count(*) FILTER (WHERE NOT c.changed) AS posts,
                            archive.topic_span((r.ref ->> 'published_at')::timestamptz) FILTER (WHERE NOT c.changed) AS span,
-                           jsonb_agg(r.ref) FILTER (WHERE NOT c.changed) AS refs,
                            archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(r.ref -> 'tags')))
                                FILTER (WHERE c.changed) AS removed_tags,
                            archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
@@ -470,9 +477,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                        (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
                        (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
                        (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
-                       (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST,
-                                                       e.ref ->> 'key' DESC)
-                        FROM (SELECT jsonb_array_elements(k.refs) UNION ALL SELECT jsonb_array_elements(a.refs)) AS e(ref)) AS refs,
+                       archive.references_merge(k.refs, changed_keys, a.refs) AS refs,
                        k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
                 FROM kept AS k
                 FULL JOIN archive.summarize_memberships(added_topics, added_keys) AS a

@@ -731,6 +731,12 @@ CREATE AGGREGATE archive.references_agg(key text, title text, url text, summary 
 COMMENT ON AGGREGATE archive.references_agg(text, text, text, text, text[], timestamptz) IS
     'Posts as a reference list: a jsonb array of objects (key, title, url, summary, tags, published_at), newest first, undated last, then by key descending';
 
+CREATE FUNCTION archive.references_merge(refs jsonb, removed text[], added jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_references_merge'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.references_merge(jsonb, text[], jsonb) IS
+    'The posts of a reference list whose key is not in removed, and those of added, as one reference list (newest first, undated last, then by key descending); NULL when none';
+
 CREATE FUNCTION archive.reading_refs_trans(internal, date, jsonb, text[], integer) RETURNS internal
     AS 'MODULE_PATHNAME', 'archive_reading_refs_trans'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -1413,7 +1419,7 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 RETURNING tm.*
             ),
             kept AS (
-                SELECT o.topic, o.month, k.posts, k.span, k.refs,
+                SELECT o.topic, o.month, k.posts, k.span, o.refs,
                        CASE WHEN k.removed_tags IS NULL THEN o.tags
                             ELSE archive.termcounts_subtract(o.tags, k.removed_tags) END AS tags,
                        CASE WHEN k.removed_titles IS NULL THEN o.titles
@@ -1422,7 +1428,6 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 CROSS JOIN LATERAL (
                     SELECT count(*) FILTER (WHERE NOT c.changed) AS posts,
                            archive.topic_span((r.ref ->> 'published_at')::timestamptz) FILTER (WHERE NOT c.changed) AS span,
-                           jsonb_agg(r.ref) FILTER (WHERE NOT c.changed) AS refs,
                            archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(r.ref -> 'tags')))
                                FILTER (WHERE c.changed) AS removed_tags,
                            archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
@@ -1436,9 +1441,7 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                        (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
                        (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
                        (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
-                       (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST,
-                                                       e.ref ->> 'key' DESC)
-                        FROM (SELECT jsonb_array_elements(k.refs) UNION ALL SELECT jsonb_array_elements(a.refs)) AS e(ref)) AS refs,
+                       archive.references_merge(k.refs, changed_keys, a.refs) AS refs,
                        k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
                 FROM kept AS k
                 FULL JOIN archive.summarize_memberships(added_topics, added_keys) AS a

@@ -376,3 +376,23 @@ SELECT r -> 'newest' AS newest, r -> 'oldest' AS oldest, r -> 'central' ->> 'key
 FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['go'], 10) AS r
       FROM ref_months WHERE month = '-infinity') AS a;
 SELECT archive.reading_refs_agg(month, refs, NULL, -1) FROM ref_months;
+
+-- archive.references_merge: a list less some keys plus another list, in list
+-- order, the same as sorting the elements in SQL.
+CREATE TEMP TABLE ref_lists AS
+SELECT archive.references_agg(key, title, url, summary, tags, published_at) FILTER (WHERE key IN ('a', 'b', 'e')) AS refs,
+       archive.references_agg(key, title || ' (new)', url, summary, tags, published_at + interval '1 day')
+           FILTER (WHERE key IN ('b', 'c', 'd')) AS added
+FROM ref_posts;
+SELECT jsonb_path_query_array(archive.references_merge(refs, ARRAY['b', 'x'], added), '$[*].title') AS merged_titles
+FROM ref_lists;
+SELECT archive.references_merge(refs, ARRAY['b'], added)
+       = (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST, e.ref ->> 'key' DESC)
+          FROM (SELECT r FROM jsonb_array_elements(refs) AS r WHERE r ->> 'key' <> 'b'
+                UNION ALL SELECT jsonb_array_elements(added)) AS e(ref)) AS same_as_plain_sql
+FROM ref_lists;
+SELECT archive.references_merge(refs, NULL, NULL) = refs AS nothing_removed_nothing_added,
+       archive.references_merge(NULL, NULL, added) = added AS only_added,
+       archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL) IS NULL AS all_removed_null
+FROM ref_lists;
+SELECT archive.references_merge('[{"key": "k", "published_at": 20240101}]', NULL, NULL);

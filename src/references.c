@@ -29,6 +29,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "common/hashfn.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -38,6 +39,7 @@
 #include "utils/datum.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
@@ -375,6 +377,210 @@ archive_references_final(PG_FUNCTION_ARGS)
 		pushJsonbValue(&state, WJB_VALUE, &jb);
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
+	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+}
+
+/* A post key of archive.references_merge's set of keys to leave out. */
+typedef struct PostKey
+{
+	const char *str;
+	uint32		len;
+} PostKey;
+
+/* An entry of that set. */
+typedef struct PostKeyEntry
+{
+	PostKey		key;
+	uint32		hash;
+	char		status;
+} PostKeyEntry;
+
+#define SH_PREFIX keyset
+#define SH_ELEMENT_TYPE PostKeyEntry
+#define SH_KEY_TYPE PostKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k).str, (int) (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp((a).str, (b).str, (a).len) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
+ * The keys to leave out, kept for the query: a refresh passes the same array
+ * of every changed post's key (thousands) for each of the topic months it
+ * updates, and hashing it once per call would cost more than the merge.  The
+ * cache keeps a copy of the array's bytes and is used only for the same bytes.
+ */
+typedef struct RemovedKeys
+{
+	char	   *bytes;
+	Size		len;
+	keyset_hash *keys;
+} RemovedKeys;
+
+/* The set of the text array argument argno's keys, built now if the array changed. */
+static keyset_hash *
+removed_keys(FunctionCallInfo fcinfo, int argno)
+{
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(argno);
+	Size		len = VARSIZE(array);
+	RemovedKeys *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	Datum	   *datums;
+	bool	   *nulls;
+	int			n;
+
+	if (cache != NULL && cache->len == len && memcmp(cache->bytes, array, len) == 0)
+		return cache->keys;
+	if (cache != NULL)
+		MemoryContextDelete(GetMemoryChunkContext(cache));
+	fcinfo->flinfo->fn_extra = NULL;
+	old = MemoryContextSwitchTo(AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+													  "archive.references_merge keys",
+													  ALLOCSET_DEFAULT_SIZES));
+	cache = palloc(sizeof(RemovedKeys));
+	cache->bytes = palloc(len);
+	memcpy(cache->bytes, array, len);
+	cache->len = len;
+	deconstruct_array((ArrayType *) cache->bytes, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+	cache->keys = keyset_create(CurrentMemoryContext, Max(n, 16), NULL);
+	for (int i = 0; i < n; i++)
+	{
+		text	   *key;
+		bool		found;
+
+		if (nulls[i])
+			continue;
+		key = DatumGetTextPP(datums[i]);
+		keyset_insert(cache->keys, (PostKey) {VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)}, &found);
+	}
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = cache;
+	return cache->keys;
+}
+
+/* A post of a reference list being merged: where it is, and what it sorts by. */
+typedef struct MergedRef
+{
+	JsonbValue *ref;
+	bool		dated;
+	TimestampTz published_at;
+	const char *key;			/* NULL: no string key */
+	int			keylen;
+} MergedRef;
+
+/* The merge order: that of reference_post_compare, on the posts' jsonb fields. */
+static int
+merged_ref_compare(const void *a, const void *b, void *arg)
+{
+	const MergedRef *x = a;
+	const MergedRef *y = b;
+	Oid			collation = *(Oid *) arg;
+
+	if (x->dated != y->dated)
+		return x->dated ? -1 : 1;
+	if (x->dated && x->published_at != y->published_at)
+		return x->published_at > y->published_at ? -1 : 1;
+	if (x->key == NULL || y->key == NULL)
+		return (x->key == NULL) == (y->key == NULL) ? 0 : (x->key == NULL ? -1 : 1);
+	return -varstr_cmp(x->key, x->keylen, y->key, y->keylen, collation);
+}
+
+/*
+ * Adds the posts of a reference list (a jsonb array) to merged, leaving out
+ * those whose key is in removed (when not NULL).  A post's published_at is
+ * read as the cast to timestamptz reads it (22007 when it is not a string or
+ * null); a missing or null one makes it undated, and a key that is not a
+ * string counts as none.
+ */
+static void
+collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
+{
+	int			n = JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue *ref = getIthJsonbValueFromContainer(&refs->root, i);
+		MergedRef  *m = &merged[*nmerged];
+		JsonbValue	buf;
+		JsonbValue *field;
+
+		m->ref = ref;
+		m->dated = false;
+		m->key = NULL;
+		if (ref->type == jbvBinary && JsonContainerIsObject(ref->val.binary.data))
+		{
+			field = getKeyJsonValueFromContainer(ref->val.binary.data, "key", 3, &buf);
+			if (field != NULL && field->type == jbvString)
+			{
+				m->key = field->val.string.val;
+				m->keylen = field->val.string.len;
+				if (removed != NULL && keyset_lookup(removed, (PostKey) {m->key, m->keylen}) != NULL)
+					continue;
+			}
+			field = getKeyJsonValueFromContainer(ref->val.binary.data, "published_at", 12, &buf);
+			if (field != NULL && field->type != jbvNull)
+			{
+				if (field->type != jbvString)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+							 errmsg("published_at of a reference must be a string or null")));
+				m->dated = true;
+				m->published_at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+																		  CStringGetDatum(pnstrdup(field->val.string.val,
+																								   field->val.string.len)),
+																		  ObjectIdGetDatum(InvalidOid),
+																		  Int32GetDatum(-1)));
+			}
+		}
+		(*nmerged)++;
+	}
+}
+
+/*
+ * archive.references_merge(refs jsonb, removed text[], added jsonb): the
+ * posts of refs whose key is not in removed, and those of added, as one
+ * reference list in its order (newest first, undated last, then by key
+ * descending); NULL when that is no post.  An incremental refresh updates a
+ * topic month's list with it: the posts that changed go, their new versions
+ * come.  NULL refs or added count as empty lists, NULL removed as no key.
+ */
+PG_FUNCTION_INFO_V1(archive_references_merge);
+Datum
+archive_references_merge(PG_FUNCTION_ARGS)
+{
+	Oid			collation = PG_GET_COLLATION();
+	Jsonb	   *refs = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+	keyset_hash *removed = PG_ARGISNULL(1) ? NULL : removed_keys(fcinfo, 1);
+	Jsonb	   *added = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	int			capacity = 0;
+	MergedRef  *merged;
+	int			nmerged = 0;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	if (refs != NULL && JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs))
+		capacity += JsonContainerSize(&refs->root);
+	if (added != NULL && JB_ROOT_IS_ARRAY(added) && !JB_ROOT_IS_SCALAR(added))
+		capacity += JsonContainerSize(&added->root);
+	if (capacity == 0)
+		PG_RETURN_NULL();
+	merged = palloc(sizeof(MergedRef) * capacity);
+	if (refs != NULL)
+		collect_refs(refs, removed, merged, &nmerged);
+	if (added != NULL)
+		collect_refs(added, NULL, merged, &nmerged);
+	if (nmerged == 0)
+		PG_RETURN_NULL();
+	qsort_arg(merged, nmerged, sizeof(MergedRef), merged_ref_compare, &collation);
+
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < nmerged; i++)
+		pushJsonbValue(&state, WJB_ELEM, merged[i].ref);
 	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
 }
