@@ -194,26 +194,52 @@ copy_varlena_arg(FunctionCallInfo fcinfo, int i)
 	return PG_ARGISNULL(i) ? NULL : PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(i));
 }
 
+/* Where a post sorts in a reference list: its date (if dated) and key (NULL: none). */
+typedef struct ReferenceOrder
+{
+	bool		dated;
+	TimestampTz published_at;
+	const char *key;
+	int			keylen;
+} ReferenceOrder;
+
 /*
  * The list order: newest first, undated last, then by key descending in the
- * call's collation (NULL keys first), as ORDER BY published_at DESC NULLS
- * LAST, key DESC would sort them.
+ * given collation (no key first), as ORDER BY published_at DESC NULLS LAST,
+ * key DESC sorts them.
  */
 static int
-reference_post_compare(const void *a, const void *b, void *arg)
+reference_order_compare(const ReferenceOrder *x, const ReferenceOrder *y, Oid collation)
 {
-	const ReferencePost *x = a;
-	const ReferencePost *y = b;
-	Oid			collation = *(Oid *) arg;
-
 	if (x->dated != y->dated)
 		return x->dated ? -1 : 1;
 	if (x->dated && x->published_at != y->published_at)
 		return x->published_at > y->published_at ? -1 : 1;
 	if (x->key == NULL || y->key == NULL)
 		return (x->key == NULL) == (y->key == NULL) ? 0 : (x->key == NULL ? -1 : 1);
-	return -varstr_cmp(VARDATA_ANY(x->key), VARSIZE_ANY_EXHDR(x->key),
-					   VARDATA_ANY(y->key), VARSIZE_ANY_EXHDR(y->key), collation);
+	return -varstr_cmp(x->key, x->keylen, y->key, y->keylen, collation);
+}
+
+/* The order of a post kept by archive.references_agg. */
+static ReferenceOrder
+reference_post_order(const ReferencePost *post)
+{
+	return (ReferenceOrder)
+	{
+		post->dated, post->published_at,
+			post->key != NULL ? VARDATA_ANY(post->key) : NULL,
+			post->key != NULL ? VARSIZE_ANY_EXHDR(post->key) : 0
+	};
+}
+
+/* qsort_arg comparator of archive.references_agg's posts; arg points to the collation. */
+static int
+reference_post_compare(const void *a, const void *b, void *arg)
+{
+	ReferenceOrder x = reference_post_order(a);
+	ReferenceOrder y = reference_post_order(b);
+
+	return reference_order_compare(&x, &y, *(Oid *) arg);
 }
 
 /* Pushes the object key name, then value (a text, or JSON null when NULL). */
@@ -467,27 +493,15 @@ removed_keys(FunctionCallInfo fcinfo, int argno)
 typedef struct MergedRef
 {
 	JsonbValue *ref;
-	bool		dated;
-	TimestampTz published_at;
-	const char *key;			/* NULL: no string key */
-	int			keylen;
+	ReferenceOrder order;		/* key NULL: no string key */
 } MergedRef;
 
-/* The merge order: that of reference_post_compare, on the posts' jsonb fields. */
+/* qsort_arg comparator of merged posts; arg points to the collation. */
 static int
 merged_ref_compare(const void *a, const void *b, void *arg)
 {
-	const MergedRef *x = a;
-	const MergedRef *y = b;
-	Oid			collation = *(Oid *) arg;
-
-	if (x->dated != y->dated)
-		return x->dated ? -1 : 1;
-	if (x->dated && x->published_at != y->published_at)
-		return x->published_at > y->published_at ? -1 : 1;
-	if (x->key == NULL || y->key == NULL)
-		return (x->key == NULL) == (y->key == NULL) ? 0 : (x->key == NULL ? -1 : 1);
-	return -varstr_cmp(x->key, x->keylen, y->key, y->keylen, collation);
+	return reference_order_compare(&((const MergedRef *) a)->order, &((const MergedRef *) b)->order,
+								   *(Oid *) arg);
 }
 
 /*
@@ -510,16 +524,16 @@ collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
 		JsonbValue *field;
 
 		m->ref = ref;
-		m->dated = false;
-		m->key = NULL;
+		m->order = (ReferenceOrder) {false, 0, NULL, 0};
 		if (ref->type == jbvBinary && JsonContainerIsObject(ref->val.binary.data))
 		{
 			field = getKeyJsonValueFromContainer(ref->val.binary.data, "key", 3, &buf);
 			if (field != NULL && field->type == jbvString)
 			{
-				m->key = field->val.string.val;
-				m->keylen = field->val.string.len;
-				if (removed != NULL && keyset_lookup(removed, (PostKey) {m->key, m->keylen}) != NULL)
+				m->order.key = field->val.string.val;
+				m->order.keylen = field->val.string.len;
+				if (removed != NULL &&
+					keyset_lookup(removed, (PostKey) {m->order.key, m->order.keylen}) != NULL)
 					continue;
 			}
 			field = getKeyJsonValueFromContainer(ref->val.binary.data, "published_at", 12, &buf);
@@ -529,8 +543,8 @@ collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 							 errmsg("published_at of a reference must be a string or null")));
-				m->dated = true;
-				m->published_at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+				m->order.dated = true;
+				m->order.published_at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
 																		  CStringGetDatum(pnstrdup(field->val.string.val,
 																								   field->val.string.len)),
 																		  ObjectIdGetDatum(InvalidOid),
