@@ -104,6 +104,35 @@ wanted_tags(ArrayType *tags)
 }
 
 /*
+ * Of the posts first to end - 1 of a reference list, the first that carries
+ * more of the wanted tags than *best_shared (then raised to its count), or -1
+ * when none does.  Elements that are not objects carry nothing.
+ */
+static int
+post_with_more_tags(Jsonb *refs, int first, int end, const WantedTags *wanted, int *best_shared)
+{
+	int			best = -1;
+
+	for (int i = first; i < end && *best_shared < wanted->n; i++)
+	{
+		JsonbValue *ref = getIthJsonbValueFromContainer(&refs->root, i);
+		JsonbValue	tagsbuf;
+		int			shared;
+
+		if (ref == NULL || ref->type != jbvBinary || !JsonContainerIsObject(ref->val.binary.data))
+			continue;
+		shared = count_wanted(getKeyJsonValueFromContainer(ref->val.binary.data, "tags", 4, &tagsbuf),
+							  wanted);
+		if (shared > *best_shared)
+		{
+			best = i;
+			*best_shared = shared;
+		}
+	}
+	return best;
+}
+
+/*
  * archive.reference_with_most_tags(refs jsonb, tags text[], skip_first
  * boolean, skip_last boolean, OUT n integer, OUT shared integer): of the
  * posts of refs (a jsonb array of objects with a "tags" array), the first
@@ -122,7 +151,7 @@ archive_reference_with_most_tags(PG_FUNCTION_ARGS)
 	bool		skip_last;
 	WantedTags	wanted;
 	int			nrefs;
-	int			best = -1;
+	int			best;
 	int			best_shared = 0;
 	TupleDesc	tupdesc;
 	Datum		values[2];
@@ -140,24 +169,7 @@ archive_reference_with_most_tags(PG_FUNCTION_ARGS)
 
 	wanted = wanted_tags(tags);
 	nrefs = JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
-	for (int i = skip_first ? 1 : 0; i < (skip_last ? nrefs - 1 : nrefs); i++)
-	{
-		JsonbValue *ref = getIthJsonbValueFromContainer(&refs->root, i);
-		JsonbValue	tagsbuf;
-		int			shared;
-
-		if (ref == NULL || ref->type != jbvBinary || !JsonContainerIsObject(ref->val.binary.data))
-			continue;
-		shared = count_wanted(getKeyJsonValueFromContainer(ref->val.binary.data, "tags", 4, &tagsbuf),
-							  &wanted);
-		if (shared > best_shared)
-		{
-			best = i;
-			best_shared = shared;
-			if (best_shared == wanted.n)
-				break;
-		}
-	}
+	best = post_with_more_tags(refs, skip_first ? 1 : 0, skip_last ? nrefs - 1 : nrefs, &wanted, &best_shared);
 	if (best >= 0)
 	{
 		values[0] = Int32GetDatum(best + 1);
@@ -774,27 +786,14 @@ archive_reading_refs_final(PG_FUNCTION_ARGS)
 		for (int m = 0; m < reading->nmonths && wanted.n > 0 && central_shared < wanted.n; m++)
 		{
 			MonthRefs  *month = &reading->months[m];
-			int			first = month == newest ? 1 : 0;
-			int			end = month_refs_count(month) - (month == oldest ? 1 : 0);
+			int			at = post_with_more_tags(month_refs(month), month == newest ? 1 : 0,
+												 month_refs_count(month) - (month == oldest ? 1 : 0),
+												 &wanted, &central_shared);
 
-			for (int i = first; i < end; i++)
+			if (at >= 0)
 			{
-				JsonbValue *ref = getIthJsonbValueFromContainer(&month_refs(month)->root, i);
-				JsonbValue	tagsbuf;
-				int			shared;
-
-				if (ref == NULL || ref->type != jbvBinary || !JsonContainerIsObject(ref->val.binary.data))
-					continue;
-				shared = count_wanted(getKeyJsonValueFromContainer(ref->val.binary.data, "tags", 4, &tagsbuf),
-									  &wanted);
-				if (shared > central_shared)
-				{
-					central = month;
-					central_at = i;
-					central_shared = shared;
-					if (central_shared == wanted.n)
-						break;
-				}
+				central = month;
+				central_at = at;
 			}
 		}
 	}
