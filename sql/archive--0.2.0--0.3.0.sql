@@ -121,18 +121,13 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
     -- The older half of a topic is the months that begin before half its dated
-    -- posts; undated posts are in neither half.  A month's references are listed
-    -- when fewer than archive.page_references posts are newer (undated ones last).
+    -- posts; undated posts are in neither half.
     months AS MATERIALIZED (
         SELECT tm.*,
                coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
                             OVER (PARTITION BY tm.topic ORDER BY tm.month
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
-               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts,
-               coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month DESC
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_newer,
-               max(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS newest_month,
-               min(tm.month) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS oldest_month
+               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts
         FROM archive.topic_months AS tm
         JOIN catalog AS c ON c.topic = tm.topic
     ),
