@@ -375,6 +375,12 @@ FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['go'], 10) AS r
 SELECT r -> 'newest' AS newest, r -> 'oldest' AS oldest, r -> 'central' ->> 'key' AS central
 FROM (SELECT archive.reading_refs_agg(month, refs, ARRAY['go'], 10) AS r
       FROM ref_months WHERE month = '-infinity') AS a;
+-- as a window aggregate, the final function runs on each growing frame
+SELECT month, r -> 'newest' ->> 'key' AS newest, r -> 'central' ->> 'key' AS central,
+       r -> 'oldest' ->> 'key' AS oldest
+FROM (SELECT month, archive.reading_refs_agg(month, refs, ARRAY['go'], 10) OVER (ORDER BY month) AS r
+      FROM ref_months) AS w
+ORDER BY month;
 SELECT archive.reading_refs_agg(month, refs, NULL, -1) FROM ref_months;
 
 -- archive.references_merge: a list less some keys plus another list, in list

@@ -616,7 +616,7 @@ typedef struct MonthRefs
 {
 	DateADT		month;
 	Datum		refs;			/* a copy of the stored value, read when needed */
-	Jsonb	   *read;			/* the list once read (decompressed), or NULL */
+	Jsonb	   *read;			/* the list once read in this final call, or NULL */
 } MonthRefs;
 
 /* The state of archive.reading_refs_agg: a topic's months, its strongest tags, the list length. */
@@ -767,6 +767,9 @@ archive_reading_refs_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	reading = (ReadingState *) PG_GETARG_POINTER(0);
+	/* as a window aggregate this runs again on the state: lists read last time are gone */
+	for (int m = 0; m < reading->nmonths; m++)
+		reading->months[m].read = NULL;
 	qsort(reading->months, reading->nmonths, sizeof(MonthRefs), month_refs_compare);
 	for (int m = 0; m < reading->nmonths; m++)
 	{
