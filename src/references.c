@@ -46,6 +46,8 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "argcache.h"
+
 /* The given tags, as strings to compare with a post's (already normalised) tags. */
 typedef struct WantedTags
 {
@@ -451,44 +453,20 @@ typedef struct PostKeyEntry
 #include "lib/simplehash.h"
 
 /*
- * The keys to leave out, kept for the query: a refresh passes the same array
- * of every changed post's key (thousands) for each of the topic months it
- * updates, and hashing it once per call would cost more than the merge.  The
- * cache keeps a copy of the array's bytes and is used only for the same bytes.
+ * ArgCacheBuild of the set of keys to leave out, from a text array: a
+ * refresh passes the same array of every changed post's key (thousands) for
+ * each topic month it updates, so the set is built once per query.
  */
-typedef struct RemovedKeys
+static void *
+removed_keys_build(const char *bytes, Size len)
 {
-	char	   *bytes;
-	Size		len;
 	keyset_hash *keys;
-} RemovedKeys;
-
-/* The set of the text array argument argno's keys, built now if the array changed. */
-static keyset_hash *
-removed_keys(FunctionCallInfo fcinfo, int argno)
-{
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(argno);
-	Size		len = VARSIZE(array);
-	RemovedKeys *cache = fcinfo->flinfo->fn_extra;
-	MemoryContext old;
 	Datum	   *datums;
 	bool	   *nulls;
 	int			n;
 
-	if (cache != NULL && cache->len == len && memcmp(cache->bytes, array, len) == 0)
-		return cache->keys;
-	if (cache != NULL)
-		MemoryContextDelete(GetMemoryChunkContext(cache));
-	fcinfo->flinfo->fn_extra = NULL;
-	old = MemoryContextSwitchTo(AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-													  "archive.references_merge keys",
-													  ALLOCSET_DEFAULT_SIZES));
-	cache = palloc(sizeof(RemovedKeys));
-	cache->bytes = palloc(len);
-	memcpy(cache->bytes, array, len);
-	cache->len = len;
-	deconstruct_array((ArrayType *) cache->bytes, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
-	cache->keys = keyset_create(CurrentMemoryContext, Max(n, 16), NULL);
+	deconstruct_array((ArrayType *) bytes, TEXTOID, -1, false, TYPALIGN_INT, &datums, &nulls, &n);
+	keys = keyset_create(CurrentMemoryContext, Max(n, 16), NULL);
 	for (int i = 0; i < n; i++)
 	{
 		text	   *key;
@@ -497,11 +475,9 @@ removed_keys(FunctionCallInfo fcinfo, int argno)
 		if (nulls[i])
 			continue;
 		key = DatumGetTextPP(datums[i]);
-		keyset_insert(cache->keys, (PostKey) {VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)}, &found);
+		keyset_insert(keys, (PostKey) {VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)}, &found);
 	}
-	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = cache;
-	return cache->keys;
+	return keys;
 }
 
 /* A post of a reference list being merged: where it is, and what it sorts by. */
@@ -584,7 +560,9 @@ archive_references_merge(PG_FUNCTION_ARGS)
 {
 	Oid			collation = PG_GET_COLLATION();
 	Jsonb	   *refs = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
-	keyset_hash *removed = PG_ARGISNULL(1) ? NULL : removed_keys(fcinfo, 1);
+	ArrayType  *removed_array = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
+	keyset_hash *removed = removed_array == NULL ? NULL
+		: argcache_value(fcinfo->flinfo, removed_array, VARSIZE(removed_array), removed_keys_build);
 	Jsonb	   *added = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
 	int			capacity = 0;
 	MergedRef  *merged;

@@ -41,6 +41,7 @@
 #include "utils/typcache.h"
 
 #include "archive.h"
+#include "argcache.h"
 #include "jsonform.h"
 #include "summary.h"
 #include "textnorm.h"
@@ -830,56 +831,30 @@ adjacent_tag_compare(const void *a, const void *b)
 	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
 }
 
-/*
- * The whole archive's tag summary of archive.adjacent_tags, read once per
- * query: every topic's call passes the same summary, and reading its
- * thousands of tags into a table per call would cost each call as much as
- * its own topic.  The cache keeps a copy of the summary's bytes and is used
- * again only for the same bytes.
- */
-typedef struct WholeTagsCache
+/* The whole archive's tags as archive.adjacent_tags reads them, once per query (argcache.c). */
+typedef struct WholeTags
 {
-	char	   *bytes;
-	Size		len;
 	int64		rows;
 	RankedTerm *tags;
 	stemtab_hash *index;
-} WholeTagsCache;
+} WholeTags;
 
-/* The cached whole archive's tags for the summary argument argno, read now if it changed. */
-static WholeTagsCache *
-whole_tags(FunctionCallInfo fcinfo, int argno)
+/* ArgCacheBuild of the whole archive's tags, from a tag summary's flat form. */
+static void *
+whole_tags_build(const char *bytes, Size len)
 {
-	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
-	Size		len = VARSIZE_ANY_EXHDR(flat);
-	WholeTagsCache *cache = fcinfo->flinfo->fn_extra;
-	MemoryContext old;
 	Exclusions	none = {NULL, NULL, 0};
-	TermCounts *tc;
+	TermCounts *tc = termcounts_unflatten(CurrentMemoryContext, bytes, len);
+	WholeTags  *whole = palloc(sizeof(WholeTags));
 	int			n;
 
-	if (cache != NULL && cache->len == len && memcmp(cache->bytes, VARDATA_ANY(flat), len) == 0)
-		return cache;
-	if (cache != NULL)
-		MemoryContextDelete(GetMemoryChunkContext(cache));
-	old = MemoryContextSwitchTo(AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-													  "archive.adjacent_tags whole archive",
-													  ALLOCSET_DEFAULT_SIZES));
-	fcinfo->flinfo->fn_extra = NULL;
-	cache = palloc(sizeof(WholeTagsCache));
-	cache->bytes = palloc(Max(len, 1));
-	memcpy(cache->bytes, VARDATA_ANY(flat), len);
-	cache->len = len;
-	tc = termcounts_unflatten(CurrentMemoryContext, cache->bytes, len);
 	if (termcounts_kind(tc) != TERMS_TAGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
-	cache->rows = termcounts_rows(tc);
-	cache->tags = group_terms(tc, &none, &n, &cache->index);
-	MemoryContextSwitchTo(old);
-	fcinfo->flinfo->fn_extra = cache;
-	return cache;
+	whole->rows = termcounts_rows(tc);
+	whole->tags = group_terms(tc, &none, &n, &whole->index);
+	return whole;
 }
 
 /*
@@ -898,7 +873,8 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TermCounts *topic;
-	WholeTagsCache *whole;
+	bytea	   *whole_flat;
+	WholeTags  *whole;
 	Exclusions	ex;
 	RankedTerm *tags;
 	AdjacentTag *adjacent;
@@ -924,7 +900,9 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
-	whole = whole_tags(fcinfo, 1);
+	whole_flat = PG_GETARG_BYTEA_PP(1);
+	whole = argcache_value(fcinfo->flinfo, VARDATA_ANY(whole_flat), VARSIZE_ANY_EXHDR(whole_flat),
+						   whole_tags_build);
 	ex = exclusions_for(topic, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
 	rows = termcounts_rows(topic);
 	tags = group_terms(topic, &ex, &ntags, NULL);
