@@ -831,6 +831,16 @@ adjacent_tag_compare(const void *a, const void *b)
 	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
 }
 
+/* Refuses a motif summary given to archive.adjacent_tags. */
+static void
+adjacent_tags_require_tags(const TermCounts *tc)
+{
+	if (termcounts_kind(tc) != TERMS_TAGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
+}
+
 /* The whole archive's tags as archive.adjacent_tags reads them, once per query (argcache.c). */
 typedef struct WholeTags
 {
@@ -848,10 +858,7 @@ whole_tags_build(const char *bytes, Size len)
 	WholeTags  *whole = palloc(sizeof(WholeTags));
 	int			n;
 
-	if (termcounts_kind(tc) != TERMS_TAGS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
+	adjacent_tags_require_tags(tc);
 	whole->rows = termcounts_rows(tc);
 	whole->tags = group_terms(tc, &none, &n, &whole->index);
 	return whole;
@@ -880,26 +887,15 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 	AdjacentTag *adjacent;
 	int			ntags;
 	int			nadjacent = 0;
-	int			k;
+	TermAggState limit = {NULL, 0};
 	int64		rows;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("k must not be NULL")));
-	k = PG_GETARG_INT32(3);
-	if (k <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be positive")));
+	termagg_set_limit(&limit, fcinfo, 3);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		return (Datum) 0;
 	topic = termcounts_arg(fcinfo, 0);
-	if (termcounts_kind(topic) != TERMS_TAGS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
+	adjacent_tags_require_tags(topic);
 	whole_flat = PG_GETARG_BYTEA_PP(1);
 	whole = argcache_value(fcinfo->flinfo, VARDATA_ANY(whole_flat), VARSIZE_ANY_EXHDR(whole_flat),
 						   whole_tags_build);
@@ -926,7 +922,7 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 			&tags[i], share, share / whole_share, (double) tags[i].count * log(share / whole_share)
 		};
 	}
-	nadjacent = sort_first(adjacent, nadjacent, k, sizeof(AdjacentTag), adjacent_tag_compare);
+	nadjacent = sort_first(adjacent, nadjacent, limit.limit, sizeof(AdjacentTag), adjacent_tag_compare);
 	for (int i = 0; i < nadjacent; i++)
 	{
 		Datum		values[5];
