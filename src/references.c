@@ -259,9 +259,9 @@ reference_post_compare(const void *a, const void *b, void *arg)
 	return reference_order_compare(&x, &y, *(Oid *) arg);
 }
 
-/* Pushes the object key name, then value (a text, or JSON null when NULL). */
+/* Pushes the key of an object being built. */
 static void
-push_text_field(JsonbParseState **state, const char *name, text *value)
+push_key(JsonbParseState **state, const char *name)
 {
 	JsonbValue	jb;
 
@@ -269,10 +269,20 @@ push_text_field(JsonbParseState **state, const char *name, text *value)
 	jb.val.string.val = (char *) name;
 	jb.val.string.len = strlen(name);
 	pushJsonbValue(state, WJB_KEY, &jb);
+}
+
+/* Pushes the object key name, then value (a text, or JSON null when NULL). */
+static void
+push_text_field(JsonbParseState **state, const char *name, text *value)
+{
+	JsonbValue	jb;
+
+	push_key(state, name);
 	if (value == NULL)
 		jb.type = jbvNull;
 	else
 	{
+		jb.type = jbvString;
 		jb.val.string.val = VARDATA_ANY(value);
 		jb.val.string.len = VARSIZE_ANY_EXHDR(value);
 	}
@@ -288,10 +298,7 @@ push_tags_field(JsonbParseState **state, ArrayType *tags)
 	bool	   *nulls;
 	int			n;
 
-	jb.type = jbvString;
-	jb.val.string.val = "tags";
-	jb.val.string.len = 4;
-	pushJsonbValue(state, WJB_KEY, &jb);
+	push_key(state, "tags");
 	if (tags == NULL)
 	{
 		jb.type = jbvNull;
@@ -405,12 +412,10 @@ archive_references_final(PG_FUNCTION_ARGS)
 		push_text_field(&state, "url", post->url);
 		push_text_field(&state, "summary", post->summary);
 		push_tags_field(&state, post->tags);
-		jb.type = jbvString;
-		jb.val.string.val = "published_at";
-		jb.val.string.len = strlen("published_at");
-		pushJsonbValue(&state, WJB_KEY, &jb);
+		push_key(&state, "published_at");
 		if (post->dated)
 		{
+			jb.type = jbvString;
 			jb.val.string.val = JsonEncodeDateTime(NULL, TimestampTzGetDatum(post->published_at),
 												   TIMESTAMPTZOID, NULL);
 			jb.val.string.len = strlen(jb.val.string.val);
@@ -636,18 +641,6 @@ month_refs_count(MonthRefs *month)
 	Jsonb	   *refs = month_refs(month);
 
 	return JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
-}
-
-/* Pushes a key of the result object. */
-static void
-push_key(JsonbParseState **state, const char *name)
-{
-	JsonbValue	jb;
-
-	jb.type = jbvString;
-	jb.val.string.val = (char *) name;
-	jb.val.string.len = strlen(name);
-	pushJsonbValue(state, WJB_KEY, &jb);
 }
 
 /* Pushes post i of a month's list as a value (JSON null when there is none). */
