@@ -204,6 +204,24 @@ typedef struct ReferenceList
 	int			capacity;
 } ReferenceList;
 
+/*
+ * The array items (of *capacity elements of size bytes, n of them used) with
+ * room for one more: doubled, in its memory context, when full; too_many is
+ * the error when it cannot grow.
+ */
+static void *
+room_for_one_more(void *items, int n, int *capacity, Size size, const char *too_many)
+{
+	if (n < *capacity)
+		return items;
+	if (*capacity >= (int) (MaxAllocSize / size / 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s", too_many)));
+	*capacity *= 2;
+	return repalloc(items, size * *capacity);
+}
+
 /* Argument i of the call copied into the current memory context, NULL when SQL NULL. */
 static void *
 copy_varlena_arg(FunctionCallInfo fcinfo, int i)
@@ -356,15 +374,8 @@ archive_references_trans(PG_FUNCTION_ARGS)
 	}
 	else
 		list = (ReferenceList *) PG_GETARG_POINTER(0);
-	if (list->nposts == list->capacity)
-	{
-		if (list->capacity >= (int) (MaxAllocSize / sizeof(ReferencePost) / 2))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many posts in one reference list")));
-		list->capacity *= 2;
-		list->posts = repalloc(list->posts, sizeof(ReferencePost) * list->capacity);
-	}
+	list->posts = room_for_one_more(list->posts, list->nposts, &list->capacity, sizeof(ReferencePost),
+									"too many posts in one reference list");
 	post = &list->posts[list->nposts++];
 	post->key = copy_varlena_arg(fcinfo, 1);
 	post->title = copy_varlena_arg(fcinfo, 2);
@@ -687,15 +698,8 @@ archive_reading_refs_trans(PG_FUNCTION_ARGS)
 		reading = (ReadingState *) PG_GETARG_POINTER(0);
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
-		if (reading->nmonths == reading->capacity)
-		{
-			if (reading->capacity >= (int) (MaxAllocSize / sizeof(MonthRefs) / 2))
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("too many months in one topic")));
-			reading->capacity *= 2;
-			reading->months = repalloc(reading->months, sizeof(MonthRefs) * reading->capacity);
-		}
+		reading->months = room_for_one_more(reading->months, reading->nmonths, &reading->capacity,
+											sizeof(MonthRefs), "too many months in one topic");
 		reading->months[reading->nmonths++] = (MonthRefs)
 		{
 			PG_GETARG_DATEADT(1), datumCopy(PG_GETARG_DATUM(2), false, -1), NULL
