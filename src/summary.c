@@ -110,6 +110,15 @@ termcounts_arg(FunctionCallInfo fcinfo, int argno)
 								VARSIZE_ANY_EXHDR(flat));
 }
 
+/* Read a summary argument in place (see termcounts_view). */
+static void
+termcounts_view_arg(FunctionCallInfo fcinfo, int argno, TermCountsView *view)
+{
+	bytea	   *flat = PG_GETARG_BYTEA_PP(argno);
+
+	termcounts_view(VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), view);
+}
+
 /* A TermCounts as an archive.termcounts value. */
 static Datum
 termcounts_datum(const TermCounts *tc)
@@ -276,17 +285,17 @@ sort_first(void *base, int n, int k, size_t size,
  * strings point into the summary (not NUL-terminated).
  */
 static RankedTerm *
-group_terms(const TermCounts *tc, const Exclusions *ex, int *ngroups,
+group_terms(const TermCountsView *view, const Exclusions *ex, int *ngroups,
 			stemtab_hash **index)
 {
-	int			nterms;
-	TermCount  *terms = termcounts_terms(tc, &nterms);
+	int			nterms = view->nterms;
+	const TermCount *terms = view->terms;
 	RankedTerm *ranked = palloc(sizeof(RankedTerm) * Max(nterms, 1));
 	stemtab_hash *groups = NULL;
 	int			n = 0;
 	int			kept = 0;
 
-	if (termcounts_kind(tc) == TERMS_TAGS)
+	if (view->kind == TERMS_TAGS)
 	{
 		/* a tag is its own stem and word, and each is kept once */
 		for (int i = 0; i < nterms; i++)
@@ -369,10 +378,10 @@ group_terms(const TermCounts *tc, const Exclusions *ex, int *ngroups,
 
 /* The k first terms of a summary in ranked order, without the excluded ones (see group_terms). */
 static RankedTerm *
-rank_terms(const TermCounts *tc, const Exclusions *ex, int k, int *nranked)
+rank_terms(const TermCountsView *view, const Exclusions *ex, int k, int *nranked)
 {
 	int			n;
-	RankedTerm *ranked = group_terms(tc, ex, &n, NULL);
+	RankedTerm *ranked = group_terms(view, ex, &n, NULL);
 
 	*nranked = sort_first(ranked, n, k, sizeof(RankedTerm), ranked_compare);
 	return ranked;
@@ -408,7 +417,7 @@ ranked_term_type(FunctionCallInfo fcinfo)
  * tc's kind compares them: tags normalised, motif words case-folded.
  */
 static Exclusions
-exclusions_for(const TermCounts *tc, ArrayType *exclude)
+exclusions_for(TermKind kind, ArrayType *exclude)
 {
 	Exclusions	ex = {NULL, NULL, 0};
 	Datum	   *datums;
@@ -427,7 +436,7 @@ exclusions_for(const TermCounts *tc, ArrayType *exclude)
 		if (nulls[i])
 			continue;
 		t = DatumGetTextPP(datums[i]);
-		if (termcounts_kind(tc) == TERMS_TAGS)
+		if (kind == TERMS_TAGS)
 			ex.strs[ex.n] = tag_normalize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
 		else
 			ex.strs[ex.n] = fold_case(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &ex.lens[ex.n]);
@@ -443,18 +452,18 @@ exclusions_for(const TermCounts *tc, ArrayType *exclude)
  * shown word or stem after case folding).
  */
 static Datum
-ranked_terms_array(FunctionCallInfo fcinfo, const TermCounts *tc, int32 k,
+ranked_terms_array(FunctionCallInfo fcinfo, const TermCountsView *view, int32 k,
 				   ArrayType *exclude)
 {
 	RankedTermType *type = ranked_term_type(fcinfo);
-	Exclusions	ex = exclusions_for(tc, exclude);
+	Exclusions	ex = exclusions_for(view->kind, exclude);
 	int			nranked;
 	RankedTerm *ranked;
 	Datum	   *elems;
 	int			nelems;
-	int64		rows = termcounts_rows(tc);
+	int64		rows = view->rows;
 
-	ranked = rank_terms(tc, &ex, k, &nranked);
+	ranked = rank_terms(view, &ex, k, &nranked);
 	nelems = nranked;
 	elems = palloc(sizeof(Datum) * Max(nelems, 1));
 	for (int i = 0; i < nelems; i++)
@@ -491,21 +500,21 @@ PG_FUNCTION_INFO_V1(archive_termcounts_out);
 Datum
 archive_termcounts_out(PG_FUNCTION_ARGS)
 {
-	TermCounts *tc = termcounts_arg(fcinfo, 0);
-	TermCount  *terms;
-	int			nterms;
+	TermCountsView view;
+	const TermCount *terms;
 	StringInfoData buf;
 
-	terms = termcounts_sorted(tc, &nterms);
+	termcounts_view_arg(fcinfo, 0, &view);
+	terms = view.terms;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"kind\": \"%s\", \"capacity\": %d, \"rows\": " INT64_FORMAT
 					 ", \"error\": " INT64_FORMAT ", \"terms\": [",
-					 termcounts_kind(tc) == TERMS_TAGS ? "tags" : "motifs",
-					 termcounts_capacity(tc), termcounts_rows(tc), termcounts_error(tc));
-	for (int i = 0; i < nterms; i++)
+					 view.kind == TERMS_TAGS ? "tags" : "motifs",
+					 view.capacity, view.rows, view.error);
+	for (int i = 0; i < view.nterms; i++)
 	{
 		appendStringInfoString(&buf, i > 0 ? ", [" : "[");
-		if (termcounts_kind(tc) == TERMS_TAGS)
+		if (view.kind == TERMS_TAGS)
 			append_json_string(&buf, terms[i].key, terms[i].keylen);
 		else
 		{
@@ -625,7 +634,10 @@ PG_FUNCTION_INFO_V1(archive_termcounts_rows);
 Datum
 archive_termcounts_rows(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(termcounts_rows(termcounts_arg(fcinfo, 0)));
+	TermCountsView view;
+
+	termcounts_view_arg(fcinfo, 0, &view);
+	PG_RETURN_INT64(view.rows);
 }
 
 /* archive.max_error(termcounts): largest possible undercount of any count. */
@@ -633,7 +645,10 @@ PG_FUNCTION_INFO_V1(archive_termcounts_error);
 Datum
 archive_termcounts_error(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(termcounts_error(termcounts_arg(fcinfo, 0)));
+	TermCountsView view;
+
+	termcounts_view_arg(fcinfo, 0, &view);
+	PG_RETURN_INT64(view.error);
 }
 
 /*
@@ -662,11 +677,12 @@ PG_FUNCTION_INFO_V1(archive_top_terms);
 Datum
 archive_top_terms(PG_FUNCTION_ARGS)
 {
-	TermCounts *tc = termcounts_arg(fcinfo, 0);
-	TermAggState state = {tc, 0};
+	TermCountsView view;
+	TermAggState state = {NULL, 0};
 
+	termcounts_view_arg(fcinfo, 0, &view);
 	termagg_set_limit(&state, fcinfo, 1);
-	return ranked_terms_array(fcinfo, tc, state.limit, PG_GETARG_ARRAYTYPE_P(2));
+	return ranked_terms_array(fcinfo, &view, state.limit, PG_GETARG_ARRAYTYPE_P(2));
 }
 
 /* archive.terms(termcounts): every kept term with its stem and count, ranked order. */
@@ -675,19 +691,19 @@ Datum
 archive_terms(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TermCounts *tc = termcounts_arg(fcinfo, 0);
-	TermCount  *terms;
-	int			nterms;
+	TermCountsView view;
+	const TermCount *terms;
 
 	InitMaterializedSRF(fcinfo, 0);
-	terms = termcounts_sorted(tc, &nterms);
-	for (int i = 0; i < nterms; i++)
+	termcounts_view_arg(fcinfo, 0, &view);
+	terms = view.terms;
+	for (int i = 0; i < view.nterms; i++)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
-		int			stemlen = termcounts_kind(tc) == TERMS_TAGS ? terms[i].keylen : strlen(terms[i].key);
-		const char *word = termcounts_kind(tc) == TERMS_TAGS ? terms[i].key : terms[i].key + stemlen + 1;
-		int			wordlen = termcounts_kind(tc) == TERMS_TAGS ? terms[i].keylen : terms[i].keylen - stemlen - 1;
+		int			stemlen = view.kind == TERMS_TAGS ? terms[i].keylen : strlen(terms[i].key);
+		const char *word = view.kind == TERMS_TAGS ? terms[i].key : terms[i].key + stemlen + 1;
+		int			wordlen = view.kind == TERMS_TAGS ? terms[i].keylen : terms[i].keylen - stemlen - 1;
 
 		values[0] = PointerGetDatum(cstring_to_text_with_len(word, wordlen));
 		values[1] = PointerGetDatum(cstring_to_text_with_len(terms[i].key, stemlen));
@@ -750,7 +766,9 @@ Datum
 archive_half_motifs(PG_FUNCTION_ARGS)
 {
 	Exclusions	none = {NULL, NULL, 0};
-	TermCounts *half;
+	TermCountsView half;
+	TermCountsView other;
+	TermCountsView whole;
 	TermAggState state = {NULL, 0};
 	RankedTerm *groups;
 	RankedTerm *other_groups = NULL;
@@ -767,13 +785,19 @@ archive_half_motifs(PG_FUNCTION_ARGS)
 	termagg_set_limit(&state, fcinfo, 3);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	half = termcounts_arg(fcinfo, 0);
-	rows = termcounts_rows(half);
-	groups = group_terms(half, &none, &ngroups, NULL);
+	termcounts_view_arg(fcinfo, 0, &half);
+	rows = half.rows;
+	groups = group_terms(&half, &none, &ngroups, NULL);
 	if (!PG_ARGISNULL(1))
-		other_groups = group_terms(termcounts_arg(fcinfo, 1), &none, &n, &other_index);
+	{
+		termcounts_view_arg(fcinfo, 1, &other);
+		other_groups = group_terms(&other, &none, &n, &other_index);
+	}
 	if (!PG_ARGISNULL(2))
-		whole_groups = group_terms(termcounts_arg(fcinfo, 2), &none, &n, &whole_index);
+	{
+		termcounts_view_arg(fcinfo, 2, &whole);
+		whole_groups = group_terms(&whole, &none, &n, &whole_index);
+	}
 
 	candidates = palloc(sizeof(HalfMotif) * Max(ngroups, 1));
 	for (int i = 0; i < ngroups; i++)
@@ -833,9 +857,9 @@ adjacent_tag_compare(const void *a, const void *b)
 
 /* Refuses a motif summary given to archive.adjacent_tags. */
 static void
-adjacent_tags_require_tags(const TermCounts *tc)
+adjacent_tags_require_tags(const TermCountsView *view)
 {
-	if (termcounts_kind(tc) != TERMS_TAGS)
+	if (view->kind != TERMS_TAGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
@@ -854,13 +878,14 @@ static void *
 whole_tags_build(const char *bytes, Size len)
 {
 	Exclusions	none = {NULL, NULL, 0};
-	TermCounts *tc = termcounts_unflatten(CurrentMemoryContext, bytes, len);
+	TermCountsView view;
 	WholeTags  *whole = palloc(sizeof(WholeTags));
 	int			n;
 
-	adjacent_tags_require_tags(tc);
-	whole->rows = termcounts_rows(tc);
-	whole->tags = group_terms(tc, &none, &n, &whole->index);
+	termcounts_view(bytes, len, &view);
+	adjacent_tags_require_tags(&view);
+	whole->rows = view.rows;
+	whole->tags = group_terms(&view, &none, &n, &whole->index);
 	return whole;
 }
 
@@ -879,7 +904,7 @@ Datum
 archive_adjacent_tags(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TermCounts *topic;
+	TermCountsView topic;
 	bytea	   *whole_flat;
 	WholeTags  *whole;
 	Exclusions	ex;
@@ -894,14 +919,14 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 	termagg_set_limit(&limit, fcinfo, 3);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		return (Datum) 0;
-	topic = termcounts_arg(fcinfo, 0);
-	adjacent_tags_require_tags(topic);
+	termcounts_view_arg(fcinfo, 0, &topic);
+	adjacent_tags_require_tags(&topic);
 	whole_flat = PG_GETARG_BYTEA_PP(1);
 	whole = argcache_value(fcinfo->flinfo, VARDATA_ANY(whole_flat), VARSIZE_ANY_EXHDR(whole_flat),
 						   whole_tags_build);
-	ex = exclusions_for(topic, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
-	rows = termcounts_rows(topic);
-	tags = group_terms(topic, &ex, &ntags, NULL);
+	ex = exclusions_for(topic.kind, PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
+	rows = topic.rows;
+	tags = group_terms(&topic, &ex, &ntags, NULL);
 
 	/* shares as SQL computes them: count::float8 / rows, the archive's rows at least 1 */
 	adjacent = palloc(sizeof(AdjacentTag) * Max(ntags, 1));
@@ -1034,12 +1059,14 @@ Datum
 archive_termagg_ranked_final(PG_FUNCTION_ARGS)
 {
 	TermAggState *state;
+	TermCountsView view;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	aggregate_context(fcinfo);
 	state = (TermAggState *) PG_GETARG_POINTER(0);
-	return ranked_terms_array(fcinfo, state->counts, state->limit, NULL);
+	termcounts_as_view(state->counts, &view);
+	return ranked_terms_array(fcinfo, &view, state->limit, NULL);
 }
 
 /* Transition of archive.termcounts_union_agg: merge one stored summary. */
@@ -1048,7 +1075,7 @@ Datum
 archive_termcounts_union_trans(PG_FUNCTION_ARGS)
 {
 	TermAggState *state;
-	TermCounts *tc;
+	TermCountsView view;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -1056,12 +1083,12 @@ archive_termcounts_union_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
-	tc = termcounts_arg(fcinfo, 1);
-	state = termagg_state(fcinfo, termcounts_kind(tc));
-	if (termcounts_kind(state->counts) != termcounts_kind(tc))
+	termcounts_view_arg(fcinfo, 1, &view);
+	state = termagg_state(fcinfo, view.kind);
+	if (termcounts_kind(state->counts) != view.kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot union a tag summary with a motif summary")));
-	termcounts_merge(state->counts, tc);
+	termcounts_merge_view(state->counts, &view);
 	PG_RETURN_POINTER(state);
 }

@@ -256,22 +256,21 @@ termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
 }
 
 /*
- * Add a term that must not be in the summary yet (reading a flat form, which
- * holds each term once); false, with nothing added, when it is there.
+ * Add a term that is not in the summary yet, with its termcounts_hash
+ * (reading a flat form, whose terms are checked to be distinct); no prune.
  */
-static bool
-termcounts_add_new(TermCounts *tc, const char *key, uint32 keylen, int64 count)
+static void
+termcounts_add_new(TermCounts *tc, const char *key, uint32 keylen, uint32 hash,
+				   int64 count)
 {
 	TermEntry  *entry;
 	bool		found;
 
-	entry = termtab_insert(tc->table, termkey_make(key, keylen), &found);
-	if (found)
-		return false;
+	entry = termtab_insert_hash(tc->table, termkey_make(key, keylen), hash, &found);
+	Assert(!found);
 	if (keylen > TERMKEY_INLINE)
 		entry->key.u.ptr = keys_copy(tc, key, keylen);
 	entry->count = count;
-	return true;
 }
 
 /* Merge src into dst (counts, rows and errors add; prunes as needed). */
@@ -289,6 +288,53 @@ termcounts_merge(TermCounts *dst, const TermCounts *src)
 	while ((entry = termtab_iterate(src->table, &it)) != NULL)
 		termcounts_add_hashed(dst, termkey_str(&entry->key), entry->key.len, entry->hash,
 							  entry->count);
+}
+
+/*
+ * Merge a summary read in place into dst, its terms in their stored
+ * (canonical) order, so that where dst prunes midway the result depends on
+ * nothing but the two summaries.  As termcounts_merge, without a table for
+ * src: what a union of many small stored summaries spends most on.
+ */
+void
+termcounts_merge_view(TermCounts *dst, const TermCountsView *src)
+{
+	Assert(dst->kind == src->kind);
+	dst->rows += src->rows;
+	dst->error += src->error;
+	dst->capacity = Max(dst->capacity, src->capacity);
+	for (int i = 0; i < src->nterms; i++)
+		termcounts_add_hashed(dst, src->terms[i].key, src->terms[i].keylen, src->hashes[i],
+							  src->terms[i].count);
+}
+
+/*
+ * A view of a summary's table (terms in table order, pointing into it), for
+ * what reads views alone (summary.c's rankings) to read a state as well.
+ */
+void
+termcounts_as_view(const TermCounts *tc, TermCountsView *view)
+{
+	termtab_iterator it;
+	TermEntry  *entry;
+	int			n = 0;
+
+	view->kind = tc->kind;
+	view->capacity = tc->capacity;
+	view->rows = tc->rows;
+	view->error = tc->error;
+	view->terms = palloc(sizeof(TermCount) * Max(tc->table->members, 1));
+	view->hashes = palloc(sizeof(uint32) * Max(tc->table->members, 1));
+	termtab_start_iterate(tc->table, &it);
+	while ((entry = termtab_iterate(tc->table, &it)) != NULL)
+	{
+		view->terms[n].key = termkey_str(&entry->key);
+		view->terms[n].keylen = entry->key.len;
+		view->terms[n].count = entry->count;
+		view->hashes[n] = entry->hash;
+		n++;
+	}
+	view->nterms = n;
 }
 
 /*
@@ -349,29 +395,19 @@ termcount_compare(const void *a, const void *b)
 }
 
 /* All terms in no particular order, palloc'd in the current context. */
-TermCount *
+static TermCount *
 termcounts_terms(const TermCounts *tc, int *nterms)
 {
-	TermCount  *terms;
-	termtab_iterator it;
-	TermEntry  *entry;
-	int			n = 0;
+	TermCountsView view;
 
-	terms = palloc(sizeof(TermCount) * Max(tc->table->members, 1));
-	termtab_start_iterate(tc->table, &it);
-	while ((entry = termtab_iterate(tc->table, &it)) != NULL)
-	{
-		terms[n].key = termkey_str(&entry->key);
-		terms[n].keylen = entry->key.len;
-		terms[n].count = entry->count;
-		n++;
-	}
-	*nterms = n;
-	return terms;
+	termcounts_as_view(tc, &view);
+	pfree(view.hashes);
+	*nterms = view.nterms;
+	return view.terms;
 }
 
 /* All terms in canonical order, palloc'd in the current context. */
-TermCount *
+static TermCount *
 termcounts_sorted(const TermCounts *tc, int *nterms)
 {
 	TermCount  *terms = termcounts_terms(tc, nterms);
@@ -648,91 +684,140 @@ check_stem_totals(SummaryOrigin origin, const TermCount *terms, int nterms, int6
 }
 
 /*
- * Read a flat summary into a new TermCounts in mcxt, checking everything:
- * version, kind, bounds, lengths, encoding, canonical order (unless it is an
+ * Check that no key of a read summary repeats.  Canonical order catches a key
+ * repeated with the same count (its copies would sit side by side); this
+ * catches the rest, in an open-addressing table of term indexes by the hashes
+ * read_flat computed.
+ */
+static void
+check_no_repeats(SummaryOrigin origin, const TermCountsView *view)
+{
+	uint32		size = 16;
+	int		   *slots;
+
+	while (size < (uint32) view->nterms * 2)
+		size <<= 1;
+	slots = palloc0(sizeof(int) * size);
+	for (int i = 0; i < view->nterms; i++)
+	{
+		uint32		at = view->hashes[i] & (size - 1);
+
+		for (; slots[at] != 0; at = (at + 1) & (size - 1))
+		{
+			const TermCount *seen = &view->terms[slots[at] - 1];
+
+			if (seen->keylen == view->terms[i].keylen &&
+				memcmp(seen->key, view->terms[i].key, seen->keylen) == 0)
+				bad_summary(origin, "terms out of order or repeated");
+		}
+		slots[at] = i + 1;
+	}
+	pfree(slots);
+}
+
+/*
+ * Read a flat summary in place into view, checking everything: version,
+ * kind, bounds, lengths, encoding, canonical order (unless it is an
  * aggregate state, see flatten), no repeated term, and count <= rows (for
  * motifs: each stem's total <= rows).  Any failure is an ERROR (which one
  * depends on the origin, see bad_summary), never a wrong answer.
  */
-static TermCounts *
-unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical,
-		  SummaryOrigin origin)
+static void
+read_flat(const char *data, Size len, bool canonical, SummaryOrigin origin,
+		  TermCountsView *view)
 {
 	uint8		version;
 	uint8		kind;
 	uint16		reserved;
-	int32		capacity;
-	int64		rows;
-	int64		error;
 	int32		nterms;
 	const char *end = data + len;
-	TermCounts *tc;
-	TermCount	prev = {NULL, 0, 0};
-	TermCount  *terms;
 
 	if (len < TERMCOUNT_HEADER_SIZE)
 		bad_summary(origin, "too short");
 	memcpy(&version, data, 1);
 	memcpy(&kind, data + 1, 1);
 	memcpy(&reserved, data + 2, 2);
-	memcpy(&capacity, data + 4, 4);
-	memcpy(&rows, data + 8, 8);
-	memcpy(&error, data + 16, 8);
+	memcpy(&view->capacity, data + 4, 4);
+	memcpy(&view->rows, data + 8, 8);
+	memcpy(&view->error, data + 16, 8);
 	memcpy(&nterms, data + 24, 4);
 	if (version != TERMCOUNT_FLAT_VERSION)
 		bad_summary(origin, "unknown version");
 	if ((kind != TERMS_TAGS && kind != TERMS_MOTIFS) || reserved != 0)
 		bad_summary(origin, "unknown kind");
-	if (capacity < TERMCOUNT_MIN_CAPACITY || capacity > TERMCOUNT_MAX_CAPACITY)
+	if (view->capacity < TERMCOUNT_MIN_CAPACITY || view->capacity > TERMCOUNT_MAX_CAPACITY)
 		bad_summary(origin, "capacity out of range");
-	if (rows < 0 || error < 0 || error > rows)
+	if (view->rows < 0 || view->error < 0 || view->error > view->rows)
 		bad_summary(origin, "rows or error out of range");
-	if (nterms < 0 || nterms > capacity * 2)
+	if (nterms < 0 || nterms > view->capacity * 2)
 		bad_summary(origin, "more terms than the capacity allows");
 	/* every term takes its fixed part and at least one key byte */
 	if ((Size) nterms > (len - TERMCOUNT_HEADER_SIZE) / (TERMCOUNT_TERM_SIZE + 1))
 		bad_summary(origin, "truncated term");
 
-	/*
-	 * A state's table is sized for its terms at once (no growing); a
-	 * canonical summary's grows as termcounts_add's would, so that merging
-	 * it (in table order) gives what it always gave once pruning starts.
-	 */
-	tc = summary_create(mcxt, (TermKind) kind, capacity, canonical ? 16 : Max(nterms, 16));
-	tc->rows = rows;
-	tc->error = error;
-	terms = palloc(sizeof(TermCount) * Max(nterms, 1));
+	view->kind = (TermKind) kind;
+	view->nterms = nterms;
+	view->terms = palloc(sizeof(TermCount) * Max(nterms, 1));
+	view->hashes = palloc(sizeof(uint32) * Max(nterms, 1));
 	data += TERMCOUNT_HEADER_SIZE;
 	for (int i = 0; i < nterms; i++)
 	{
-		TermCount	term;
+		TermCount  *term = &view->terms[i];
 
 		if (end - data < TERMCOUNT_TERM_SIZE)
 			bad_summary(origin, "truncated term");
-		memcpy(&term.count, data, 8);
-		memcpy(&term.keylen, data + 8, 4);
+		memcpy(&term->count, data, 8);
+		memcpy(&term->keylen, data + 8, 4);
 		data += TERMCOUNT_TERM_SIZE;
-		if (term.keylen > (Size) (end - data))
+		if (term->keylen > (Size) (end - data))
 			bad_summary(origin, "truncated term");
-		term.key = data;
-		check_flat_key(origin, tc->kind, term.key, term.keylen);
-		if (term.count <= 0 || term.count > rows)
+		term->key = data;
+		check_flat_key(origin, view->kind, term->key, term->keylen);
+		if (term->count <= 0 || term->count > view->rows)
 			bad_summary(origin, "term count out of range");
-		if (canonical && i > 0 && termcount_compare(&prev, &term) >= 0)
+		if (canonical && i > 0 && termcount_compare(&view->terms[i - 1], term) >= 0)
 			bad_summary(origin, "terms out of order or repeated");
-		/* any key repeated (in order, with another count) is found here */
-		if (!termcounts_add_new(tc, term.key, term.keylen, term.count))
-			bad_summary(origin, "terms out of order or repeated");
-		terms[i] = term;
-		prev = term;
-		data += term.keylen;
+		view->hashes[i] = termcounts_hash(term->key, term->keylen);
+		data += term->keylen;
 	}
 	if (data != end)
 		bad_summary(origin, "trailing bytes");
-	if (tc->kind == TERMS_MOTIFS)
-		check_stem_totals(origin, terms, nterms, rows);
-	pfree(terms);
+	check_no_repeats(origin, view);
+	if (view->kind == TERMS_MOTIFS)
+		check_stem_totals(origin, view->terms, nterms, view->rows);
+}
+
+/*
+ * Read a flat summary into a new TermCounts in mcxt, checked in full (see
+ * read_flat), its table sized for its terms at once.
+ */
+static TermCounts *
+unflatten(MemoryContext mcxt, const char *data, Size len, bool canonical,
+		  SummaryOrigin origin)
+{
+	TermCountsView view;
+	TermCounts *tc;
+
+	read_flat(data, len, canonical, origin, &view);
+	tc = summary_create(mcxt, view.kind, view.capacity, Max(view.nterms, 16));
+	tc->rows = view.rows;
+	tc->error = view.error;
+	for (int i = 0; i < view.nterms; i++)
+		termcounts_add_new(tc, view.terms[i].key, view.terms[i].keylen, view.hashes[i],
+						   view.terms[i].count);
+	pfree(view.terms);
+	pfree(view.hashes);
 	return tc;
+}
+
+/*
+ * Read a stored summary in place, checked in full (see read_flat): for what
+ * only reads its terms, or merges them into another summary, no table.
+ */
+void
+termcounts_view(const char *data, Size len, TermCountsView *view)
+{
+	read_flat(data, len, true, FROM_STORED, view);
 }
 
 /* Read a flat summary, in canonical order (see unflatten). */

@@ -43,6 +43,23 @@ typedef struct TermCount
 
 typedef struct TermCounts TermCounts;
 
+/*
+ * A summary's terms as an array: a stored one read in place (termcounts_view,
+ * checked in full, terms in canonical order, pointing into the flat bytes),
+ * or a table's (termcounts_as_view, table order); each term with its
+ * termcounts_hash.
+ */
+typedef struct TermCountsView
+{
+	TermKind	kind;
+	int32		capacity;
+	int64		rows;
+	int64		error;
+	int			nterms;
+	TermCount  *terms;
+	uint32	   *hashes;
+} TermCountsView;
+
 extern TermCounts *termcounts_create(MemoryContext mcxt, TermKind kind,
 									 int32 capacity);
 extern TermKind termcounts_kind(const TermCounts *tc);
@@ -56,9 +73,9 @@ extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
 extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
 								  uint32 hash, int64 count);
 extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
+extern void termcounts_merge_view(TermCounts *dst, const TermCountsView *src);
+extern void termcounts_as_view(const TermCounts *tc, TermCountsView *view);
 extern bool termcounts_subtract(TermCounts *tc, const TermCounts *sub);
-extern TermCount *termcounts_terms(const TermCounts *tc, int *nterms);
-extern TermCount *termcounts_sorted(const TermCounts *tc, int *nterms);
 extern int	termcount_compare(const void *a, const void *b);
 extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
 
@@ -70,6 +87,7 @@ extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
 extern char *termcounts_flatten(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten(MemoryContext mcxt, const char *data,
 										Size len);
+extern void termcounts_view(const char *data, Size len, TermCountsView *view);
 extern char *termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten_state(MemoryContext mcxt, const char *data,
 											  Size len);
