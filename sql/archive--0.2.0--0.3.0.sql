@@ -121,26 +121,37 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
     -- The older half of a topic is the months that begin before half its dated
-    -- posts; undated posts are in neither half.
-    months AS MATERIALIZED (
-        SELECT tm.*,
-               coalesce(sum(tm.posts) FILTER (WHERE tm.month <> '-infinity')
-                            OVER (PARTITION BY tm.topic ORDER BY tm.month
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
-               sum(tm.posts) FILTER (WHERE tm.month <> '-infinity') OVER (PARTITION BY tm.topic) AS topic_posts
-        FROM archive.topic_months AS tm
-        JOIN catalog AS c ON c.topic = tm.topic
+    -- posts, undated posts in neither half: every month before the first whose
+    -- earlier months hold at least half of them.  Found from the narrow columns
+    -- alone, so that the months' summaries are never sorted.
+    splits AS (
+        SELECT s.topic, min(s.month) FILTER (WHERE s.posts_before * 2 >= s.topic_posts) AS recent_from
+        FROM (SELECT tm.topic, tm.month,
+                     coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
+                     sum(tm.posts) OVER (PARTITION BY tm.topic) AS topic_posts
+              FROM archive.topic_months AS tm
+              JOIN catalog AS c ON c.topic = tm.topic
+              WHERE tm.month <> '-infinity') AS s
+        GROUP BY s.topic
     ),
     -- Each month's titles are read once: into the older half, the newer half or
-    -- the undated posts; the whole topic is the union of those three.
+    -- the undated posts; the whole topic is the union of those three.  Months are
+    -- merged in order: a summary that prunes depends on the order of its merges,
+    -- and a page must not depend on the plan that read its months.
     halves AS (
         SELECT m.topic,
                archive.span_union_agg(m.span) AS span,
                archive.termcounts_union_agg(m.tags) AS tag_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 < m.topic_posts) AS early_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND m.posts_before * 2 >= m.topic_posts) AS recent_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND NOT m.recent) AS early_summary,
+               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.recent) AS recent_summary,
                archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month = '-infinity') AS undated_summary
-        FROM months AS m
+        FROM (SELECT tm.topic, tm.month, tm.span, tm.tags, tm.titles,
+                     coalesce(tm.month >= s.recent_from, false) AS recent
+              FROM archive.topic_months AS tm
+              JOIN catalog AS c ON c.topic = tm.topic
+              LEFT JOIN splits AS s ON s.topic = tm.topic
+              ORDER BY tm.topic, tm.month) AS m
         GROUP BY m.topic
     ),
     figures AS (
@@ -177,12 +188,13 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         FROM adjacent AS a
     ),
     reading AS (
-        SELECT m.topic, st.tags AS strongest,
-               archive.reading_refs_agg(m.month, m.refs, st.tags,
+        SELECT tm.topic, st.tags AS strongest,
+               archive.reading_refs_agg(tm.month, tm.refs, st.tags,
                                         (archive.settings() ->> 'page_references')::integer) AS refs
-        FROM months AS m
-        LEFT JOIN strongest AS st ON st.topic = m.topic
-        GROUP BY m.topic, st.tags
+        FROM archive.topic_months AS tm
+        JOIN catalog AS c ON c.topic = tm.topic
+        LEFT JOIN strongest AS st ON st.topic = tm.topic
+        GROUP BY tm.topic, st.tags
     ),
     path AS (
         SELECT p.topic,
