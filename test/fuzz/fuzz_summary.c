@@ -9,7 +9,8 @@
  *	  0 mod 4: the rest is a flat summary, as a stored archive.termcounts
  *	        value is.  termcounts_unflatten must raise an ERROR or accept it;
  *	        an accepted one must flatten back to the very same bytes (no
- *	        corrupt value is read as another).
+ *	        corrupt value is read as another), and read in place
+ *	        (termcounts_view) and merged into an empty summary, too.
  *	  1 mod 4: the rest is the wire form, as archive.termcounts_recv gets it
  *	        from COPY ... FORMAT binary or a client.  termcounts_recv must
  *	        raise an ERROR or accept it; an accepted one must send back the
@@ -123,6 +124,23 @@ check_subtract(MemoryContext cxt, const TermCounts *all, const TermCounts *even,
 		FUZZ_FAIL("termcounts_subtract %s", exact ? "did not give the other posts' summary" : "changed a summary it refused");
 }
 
+/* An accepted flat summary read in place and merged into an empty one: the same bytes again. */
+static void
+check_view(MemoryContext cxt, const char *flat, Size len)
+{
+	TermCountsView view;
+	TermCounts *merged;
+	char	   *again;
+	Size		again_len;
+
+	termcounts_view(flat, len, &view);
+	merged = termcounts_create(cxt, view.kind, view.capacity);
+	termcounts_merge_view(merged, &view);
+	again = termcounts_flatten(merged, 0, &again_len);
+	if (again_len != len || memcmp(again, flat, len) != 0)
+		FUZZ_FAIL("a flat summary read in place and merged flattens to other bytes");
+}
+
 static void
 count_tags(MemoryContext cxt, const char *data, size_t size)
 {
@@ -216,6 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			flat = termcounts_flatten(tc, 0, &len);
 			if (len != size - 1 || memcmp(flat, data + 1, len) != 0)
 				FUZZ_FAIL("an accepted flat summary flattens to other bytes");
+			check_view(cxt, (const char *) data + 1, size - 1);
 		}
 		else if (data[0] % 4 == 1)
 		{
