@@ -18,8 +18,9 @@
  * the archive's tag summary once, not once per topic), a page's references
  * and reading path come from one pass over its months (the new aggregate
  * archive.reading_refs_agg), an incremental refresh merges a topic month's
- * reference list with the new archive.references_merge, and the summary and
- * page columns are compressed with lz4 where the server has it.
+ * reference list with the new archive.references_merge and its summaries with
+ * the new archive.termcounts_union, and the summary and page columns are
+ * compressed with lz4 where the server has it.
  *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
@@ -39,6 +40,15 @@ CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed 
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
     'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
+
+-- A union of two summaries without an aggregate per pair (the refresh's topic
+-- months, a page's motif summary).
+CREATE FUNCTION archive.termcounts_union(a archive.termcounts, b archive.termcounts)
+    RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_union'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termcounts_union(archive.termcounts, archive.termcounts) IS
+    'The summary of the rows of both summaries, as archive.termcounts_union_agg gives it over a then b; a NULL one is left out, NULL when both are';
 
 -- Reference lists built in C rather than with jsonb_agg.
 CREATE FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz)
@@ -156,8 +166,8 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     figures AS (
         SELECT h.*,
-               (SELECT archive.termcounts_union_agg(p.summary)
-                FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
+               archive.termcounts_union(archive.termcounts_union(h.early_summary, h.recent_summary),
+                                        h.undated_summary) AS motif_summary
         FROM halves AS h
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
@@ -482,8 +492,8 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 SELECT coalesce(k.topic, a.topic) AS topic, coalesce(k.month, a.month) AS month,
                        coalesce(k.posts, 0) + coalesce(a.posts, 0) AS posts,
                        (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
-                       (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
-                       (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
+                       archive.termcounts_union(k.tags, a.tags) AS tags,
+                       archive.termcounts_union(k.titles, a.titles) AS titles,
                        archive.references_merge(k.refs, changed_keys, a.refs) AS refs,
                        k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
                 FROM kept AS k

@@ -128,6 +128,13 @@ CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed 
 COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
     'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
 
+CREATE FUNCTION archive.termcounts_union(a archive.termcounts, b archive.termcounts)
+    RETURNS archive.termcounts
+    AS 'MODULE_PATHNAME', 'archive_termcounts_union'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.termcounts_union(archive.termcounts, archive.termcounts) IS
+    'The summary of the rows of both summaries, as archive.termcounts_union_agg gives it over a then b; a NULL one is left out, NULL when both are';
+
 CREATE FUNCTION archive.top_terms(summary archive.termcounts, k integer,
                                   exclude text[] DEFAULT '{}')
     RETURNS archive.ranked_term[]
@@ -905,8 +912,8 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     figures AS (
         SELECT h.*,
-               (SELECT archive.termcounts_union_agg(p.summary)
-                FROM (VALUES (h.early_summary), (h.recent_summary), (h.undated_summary)) AS p(summary)) AS motif_summary
+               archive.termcounts_union(archive.termcounts_union(h.early_summary, h.recent_summary),
+                                        h.undated_summary) AS motif_summary
         FROM halves AS h
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
@@ -1446,8 +1453,8 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                 SELECT coalesce(k.topic, a.topic) AS topic, coalesce(k.month, a.month) AS month,
                        coalesce(k.posts, 0) + coalesce(a.posts, 0) AS posts,
                        (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
-                       (SELECT archive.termcounts_union_agg(v.tags) FROM (VALUES (k.tags), (a.tags)) AS v(tags)) AS tags,
-                       (SELECT archive.termcounts_union_agg(v.titles) FROM (VALUES (k.titles), (a.titles)) AS v(titles)) AS titles,
+                       archive.termcounts_union(k.tags, a.tags) AS tags,
+                       archive.termcounts_union(k.titles, a.titles) AS titles,
                        archive.references_merge(k.refs, changed_keys, a.refs) AS refs,
                        k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
                 FROM kept AS k

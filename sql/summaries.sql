@@ -318,6 +318,28 @@ FROM (SELECT archive.tag_counts_agg(ARRAY['t' || i]) AS s FROM generate_series(1
 RESET archive.summary_capacity;
 SELECT archive.termcounts_subtract(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));
 
+-- termcounts_union: what termcounts_union_agg gives over a then b, a NULL one
+-- left out; nested, what it gives over three.  At capacity 16, on parts of
+-- sum_many, the unions prune (the order of merges then matters).
+SET archive.summary_capacity = 16;
+CREATE TEMP TABLE union_parts AS
+    SELECT id % 3 AS part, archive.tag_counts_agg(tags) AS s FROM sum_many GROUP BY 1;
+SELECT bool_and(archive.termcounts_union(a.s, b.s)::text =
+                (SELECT archive.termcounts_union_agg(v.x)::text FROM (VALUES (a.s), (b.s)) AS v(x))) AS pairs_as_union_agg,
+       bool_and(archive.max_error(archive.termcounts_union(a.s, b.s)) > 0) AS pruned,
+       count(*) AS pairs
+FROM union_parts AS a CROSS JOIN union_parts AS b;
+SELECT archive.termcounts_union(archive.termcounts_union(p0.s, p1.s), p2.s)::text =
+       (SELECT archive.termcounts_union_agg(v.x)::text FROM (VALUES (p0.s), (p1.s), (p2.s)) AS v(x)) AS three_as_union_agg,
+       archive.termcounts_union(p0.s, NULL)::text = (SELECT archive.termcounts_union_agg(v.x) FROM (VALUES (p0.s)) AS v(x))::text AS null_b_left_out,
+       archive.termcounts_union(NULL, p1.s)::text = (SELECT archive.termcounts_union_agg(v.x) FROM (VALUES (p1.s)) AS v(x))::text AS null_a_left_out,
+       archive.termcounts_union(NULL, NULL) IS NULL AS both_null
+FROM union_parts AS p0, union_parts AS p1, union_parts AS p2
+WHERE p0.part = 0 AND p1.part = 1 AND p2.part = 2;
+RESET archive.summary_capacity;
+SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go', 'db']), archive.tag_counts_agg(ARRAY['go']))::text AS exact;
+SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));
+
 -- archive.references_agg: the reference lists of archive.topic_months, the
 -- same jsonb as the plain-SQL way, in any time zone, with NULL fields, ties
 -- on the date (key descending) and undated posts (last).

@@ -672,6 +672,36 @@ archive_termcounts_subtract(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(termcounts_datum(tc));
 }
 
+/*
+ * archive.termcounts_union(a, b): the summary of the rows of both, what
+ * archive.termcounts_union_agg gives over a then b (a NULL one left out;
+ * NULL when both are), without an aggregate's state and memory per call.
+ */
+PG_FUNCTION_INFO_V1(archive_termcounts_union);
+Datum
+archive_termcounts_union(PG_FUNCTION_ARGS)
+{
+	TermCountsView views[2];
+	int			nviews = 0;
+	TermCounts *tc;
+
+	for (int argno = 0; argno < 2; argno++)
+	{
+		if (!PG_ARGISNULL(argno))
+			termcounts_view_arg(fcinfo, argno, &views[nviews++]);
+	}
+	if (nviews == 0)
+		PG_RETURN_NULL();
+	if (nviews == 2 && views[0].kind != views[1].kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot union a tag summary with a motif summary")));
+	tc = termcounts_create(CurrentMemoryContext, views[0].kind, archive_summary_capacity);
+	for (int i = 0; i < nviews; i++)
+		termcounts_merge_view(tc, &views[i]);
+	PG_RETURN_DATUM(termcounts_datum(tc));
+}
+
 /* archive.top_terms(termcounts, k, exclude): the k strongest terms, ranked. */
 PG_FUNCTION_INFO_V1(archive_top_terms);
 Datum
