@@ -42,13 +42,39 @@ COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.term
     'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
 
 -- A union of two summaries without an aggregate per pair (the refresh's topic
--- months, a page's motif summary).
+-- months).
 CREATE FUNCTION archive.termcounts_union(a archive.termcounts, b archive.termcounts)
     RETURNS archive.termcounts
     AS 'MODULE_PATHNAME', 'archive_termcounts_union'
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION archive.termcounts_union(archive.termcounts, archive.termcounts) IS
     'The summary of the rows of both summaries, as archive.termcounts_union_agg gives it over a then b; a NULL one is left out, NULL when both are';
+
+-- A page's title motifs, both halves' included, in one pass over its months.
+CREATE FUNCTION archive.motif_figures_trans(internal, date, bigint, archive.termcounts, integer, integer)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'archive_motif_figures_trans'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION archive.motif_figures_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'archive_motif_figures_final'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION archive.motif_figures_trans(internal, date, bigint, archive.termcounts, integer, integer) IS
+    'Transition function of archive.motif_figures_agg';
+COMMENT ON FUNCTION archive.motif_figures_final(internal) IS
+    'Final function of archive.motif_figures_agg';
+
+-- (no combine function: a topic's months are read in one place, and the state
+-- holds each month's title summary, some 1 kB)
+CREATE AGGREGATE archive.motif_figures_agg(month date, posts bigint, titles archive.termcounts,
+                                           k integer, half_k integer) (
+    SFUNC = archive.motif_figures_trans,
+    STYPE = internal,
+    SSPACE = 200000,
+    FINALFUNC = archive.motif_figures_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE archive.motif_figures_agg(date, bigint, archive.termcounts, integer, integer) IS
+    'A topic''s title motifs from its months'' title summaries, as a jsonb object: title_motifs (its k strongest recurring motifs), early_motifs and recent_motifs (the half_k that set its older and newer half apart)';
 
 -- Reference lists built in C rather than with jsonb_agg.
 CREATE FUNCTION archive.references_trans(internal, text, text, text, text, text[], timestamptz)
@@ -130,45 +156,21 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         SELECT * FROM all_topics AS c
         WHERE only_topics IS NULL OR c.topic = ANY (only_topics)
     ),
-    -- The older half of a topic is the months that begin before half its dated
-    -- posts, undated posts in neither half: every month before the first whose
-    -- earlier months hold at least half of them.  Found from the narrow columns
-    -- alone, so that the months' summaries are never sorted.
-    splits AS (
-        SELECT s.topic, min(s.month) FILTER (WHERE s.posts_before * 2 >= s.topic_posts) AS recent_from
-        FROM (SELECT tm.topic, tm.month,
-                     coalesce(sum(tm.posts) OVER (PARTITION BY tm.topic ORDER BY tm.month
-                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS posts_before,
-                     sum(tm.posts) OVER (PARTITION BY tm.topic) AS topic_posts
-              FROM archive.topic_months AS tm
-              JOIN catalog AS c ON c.topic = tm.topic
-              WHERE tm.month <> '-infinity') AS s
-        GROUP BY s.topic
-    ),
-    -- Each month's titles are read once: into the older half, the newer half or
-    -- the undated posts; the whole topic is the union of those three.  Months are
-    -- merged in order: a summary that prunes depends on the order of its merges,
-    -- and a page must not depend on the plan that read its months.
-    halves AS (
+    -- Each month's summaries are read once: into the topic's span, its tags and its
+    -- title motifs (archive.motif_figures_agg splits the months into the older and
+    -- the newer half itself).  Months are merged in order: a summary that prunes
+    -- depends on the order of its merges, and a page must not depend on the plan
+    -- that read its months.
+    figures AS (
         SELECT m.topic,
                archive.span_union_agg(m.span) AS span,
                archive.termcounts_union_agg(m.tags) AS tag_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month <> '-infinity' AND NOT m.recent) AS early_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.recent) AS recent_summary,
-               archive.termcounts_union_agg(m.titles) FILTER (WHERE m.month = '-infinity') AS undated_summary
-        FROM (SELECT tm.topic, tm.month, tm.span, tm.tags, tm.titles,
-                     coalesce(tm.month >= s.recent_from, false) AS recent
+               archive.motif_figures_agg(m.month, m.posts, m.titles, 6, 3) AS motifs
+        FROM (SELECT tm.topic, tm.month, tm.posts, tm.span, tm.tags, tm.titles
               FROM archive.topic_months AS tm
               JOIN catalog AS c ON c.topic = tm.topic
-              LEFT JOIN splits AS s ON s.topic = tm.topic
               ORDER BY tm.topic, tm.month) AS m
         GROUP BY m.topic
-    ),
-    figures AS (
-        SELECT h.*,
-               archive.termcounts_union(archive.termcounts_union(h.early_summary, h.recent_summary),
-                                        h.undated_summary) AS motif_summary
-        FROM halves AS h
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
@@ -234,10 +236,9 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                                             FROM archive.posts_per_month(f.span) AS pm
                                             WHERE pm.month >= '0001-01-01'), '{}'),  -- "YYYY-MM": years AD
                'adjacent_tags', coalesce(a.tags, '[]'),
-               'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(f.motif_summary, 6)) AS t
-                                         WHERE t.count >= 2), '[]'),
-               'early_motifs', coalesce(archive.half_motifs(f.early_summary, f.recent_summary, f.motif_summary, 3), '[]'),
-               'recent_motifs', coalesce(archive.half_motifs(f.recent_summary, f.early_summary, f.motif_summary, 3), '[]'),
+               'title_motifs', coalesce(f.motifs -> 'title_motifs', '[]'),
+               'early_motifs', coalesce(f.motifs -> 'early_motifs', '[]'),
+               'recent_motifs', coalesce(f.motifs -> 'recent_motifs', '[]'),
                'reading_path', coalesce(p.steps, '[]'),
                'references', coalesce(r.refs -> 'references', '[]'))
     FROM catalog AS c

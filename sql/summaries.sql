@@ -340,6 +340,70 @@ RESET archive.summary_capacity;
 SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go', 'db']), archive.tag_counts_agg(ARRAY['go']))::text AS exact;
 SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));
 
+-- archive.motif_figures_agg: a topic's title motifs from its months' title
+-- summaries, the same jsonb as the SQL way (each half's months unioned in month
+-- order, archive.top_terms and archive.half_motifs over the unions), whatever
+-- order the months come in; at capacity 16 too, where the unions prune.
+CREATE TEMP TABLE motif_posts AS
+SELECT 'topic-' || (i % 3) AS topic,
+       CASE WHEN i % 11 = 0 THEN NULL ELSE timestamptz '2020-01-01 00:00:00+00' + (i % 37) * interval '20 days' END AS at,
+       (ARRAY['Testing', 'Generics', 'Modules', 'Fuzzing', 'Errors'])[1 + i % 5] || ' ' ||
+       (ARRAY['in practice', 'revisited', 'for beginners', 'at scale'])[1 + (i / 5) % 4] || ' ' ||
+       CASE WHEN i % 37 > 20 THEN 'workspaces' ELSE 'tooling' END || ' word' || (i % 40) AS title
+FROM generate_series(1, 240) AS i;
+CREATE TEMP VIEW motif_figures_both AS
+WITH months AS (
+    SELECT topic, archive.month_of(at) AS month, count(*)::integer AS posts, archive.title_terms_agg(title) AS titles
+    FROM motif_posts GROUP BY 1, 2
+),
+windowed AS (
+    SELECT m.*, coalesce(sum(posts) FILTER (WHERE month <> '-infinity')
+                             OVER (PARTITION BY topic ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+           sum(posts) FILTER (WHERE month <> '-infinity') OVER (PARTITION BY topic) AS dated
+    FROM months AS m
+),
+halves AS (
+    SELECT topic,
+           archive.termcounts_union_agg(titles ORDER BY month) FILTER (WHERE month <> '-infinity' AND before * 2 < dated) AS e,
+           archive.termcounts_union_agg(titles ORDER BY month) FILTER (WHERE month <> '-infinity' AND before * 2 >= dated) AS r,
+           archive.termcounts_union_agg(titles) FILTER (WHERE month = '-infinity') AS u
+    FROM windowed GROUP BY topic
+),
+plain AS (
+    SELECT h.topic, jsonb_build_object(
+               'title_motifs', coalesce((SELECT jsonb_agg(to_jsonb(t)) FROM unnest(archive.top_terms(w.whole, 6)) AS t
+                                         WHERE t.count >= 2), '[]'),
+               'early_motifs', coalesce(archive.half_motifs(h.e, h.r, w.whole, 3), '[]'),
+               'recent_motifs', coalesce(archive.half_motifs(h.r, h.e, w.whole, 3), '[]')) AS figures,
+           archive.max_error(w.whole) > 0 AS pruned
+    FROM halves AS h, LATERAL (SELECT archive.termcounts_union(archive.termcounts_union(h.e, h.r), h.u) AS whole) AS w
+),
+built AS (
+    SELECT topic, archive.motif_figures_agg(month, posts, titles, 6, 3 ORDER BY random()) AS figures
+    FROM months GROUP BY topic
+)
+SELECT p.topic, b.figures, p.figures AS plain, p.pruned FROM plain AS p JOIN built AS b USING (topic);
+SELECT topic, figures = plain AS same_as_sql, pruned,
+       jsonb_array_length(figures -> 'title_motifs') AS motifs,
+       jsonb_array_length(figures -> 'early_motifs') AS early, jsonb_array_length(figures -> 'recent_motifs') AS recent
+FROM motif_figures_both ORDER BY topic;
+SELECT figures FROM motif_figures_both WHERE topic = 'topic-0';
+SET archive.summary_capacity = 16;
+SELECT topic, figures = plain AS same_as_sql_at_16, pruned FROM motif_figures_both ORDER BY topic;
+RESET archive.summary_capacity;
+-- undated posts only: no halves; rows with a NULL are left out; no rows: NULL
+SELECT archive.motif_figures_agg('-infinity', 2, s, 6, 3)::text AS undated_only
+FROM (SELECT archive.title_terms_agg(t) AS s FROM (VALUES ('Fuzzing at scale'), ('Fuzzing in practice')) AS v(t)) AS x;
+SELECT archive.motif_figures_agg(m, p, s, 6, 3)::text AS nulls_left_out
+FROM (VALUES (NULL::date, 2, (SELECT archive.title_terms_agg('Fuzzing'))),
+             ('2020-01-01', NULL, (SELECT archive.title_terms_agg('Fuzzing'))),
+             ('2020-01-01', 2, NULL),
+             ('2020-02-01', 2, (SELECT archive.title_terms_agg(t) FROM (VALUES ('Generics'), ('Generics again')) AS w(t)))) AS v(m, p, s);
+SELECT archive.motif_figures_agg(current_date, 1, (SELECT archive.title_terms_agg('x')), 6, 3) IS NULL AS no_rows_null WHERE false;
+SELECT archive.motif_figures_agg(current_date, 1, (SELECT archive.tag_counts_agg(ARRAY['go'])), 6, 3);
+SELECT archive.motif_figures_agg(current_date, 1, (SELECT archive.title_terms_agg('x')), 0, 3);
+SELECT archive.motif_figures_agg(current_date, 1, (SELECT archive.title_terms_agg('x')), 6, NULL);
+
 -- archive.references_agg: the reference lists of archive.topic_months, the
 -- same jsonb as the plain-SQL way, in any time zone, with NULL fields, ties
 -- on the date (key descending) and undated posts (last).

@@ -155,3 +155,21 @@ archive_settings(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
+
+/*
+ * The array items (of *capacity elements of size bytes, n of them used) with
+ * room for one more: doubled, in its memory context, when full; too_many is
+ * the error when it cannot grow.
+ */
+void *
+room_for_one_more(void *items, int n, int *capacity, Size size, const char *too_many)
+{
+	if (n < *capacity)
+		return items;
+	if (*capacity >= (int) (MaxAllocSize / size / 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s", too_many)));
+	*capacity *= 2;
+	return repalloc(items, size * *capacity);
+}

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * archive.h
- *	  The module's settings (archive.*), read by the other modules.
+ *	  The module's settings (archive.*), read by the other modules, and the
+ *	  one helper the aggregates that collect rows share.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,5 +27,9 @@ extern int	archive_progress_after;
 
 /* archive.page_references: posts a topic page lists as references. */
 extern int	archive_page_references;
+
+/* items with room for one more element (doubled when full; too_many: the error when it cannot grow). */
+extern void *room_for_one_more(void *items, int n, int *capacity, Size size,
+							   const char *too_many);
 
 #endif							/* ARCHIVE_H */

@@ -46,6 +46,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "archive.h"
 #include "argcache.h"
 
 /* The given tags, as strings to compare with a post's (already normalised) tags. */
@@ -203,24 +204,6 @@ typedef struct ReferenceList
 	int			nposts;
 	int			capacity;
 } ReferenceList;
-
-/*
- * The array items (of *capacity elements of size bytes, n of them used) with
- * room for one more: doubled, in its memory context, when full; too_many is
- * the error when it cannot grow.
- */
-static void *
-room_for_one_more(void *items, int n, int *capacity, Size size, const char *too_many)
-{
-	if (n < *capacity)
-		return items;
-	if (*capacity >= (int) (MaxAllocSize / size / 2))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s", too_many)));
-	*capacity *= 2;
-	return repalloc(items, size * *capacity);
-}
 
 /* Argument i of the call copied into the current memory context, NULL when SQL NULL. */
 static void *

@@ -34,6 +34,7 @@
 #include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/float.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -769,16 +770,84 @@ half_motif_compare(const void *a, const void *b)
 	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
 }
 
-/* The count of a stem in a summary grouped by group_terms; 0 when it has none. */
+/* A summary's terms grouped by stem (group_terms), with a table from stem to group. */
+typedef struct GroupedTerms
+{
+	RankedTerm *groups;
+	int			ngroups;
+	stemtab_hash *index;
+	int64		rows;
+} GroupedTerms;
+
+/* Group a summary's terms (none excluded), with the stem table. */
+static void
+group_view(const TermCountsView *view, GroupedTerms *grouped)
+{
+	Exclusions	none = {NULL, NULL, 0};
+
+	grouped->groups = group_terms(view, &none, &grouped->ngroups, &grouped->index);
+	grouped->rows = view->rows;
+}
+
+/* The count of a stem in grouped terms (NULL: none); 0 when they have none. */
 static int64
-stem_count(stemtab_hash *index, RankedTerm *groups, const RankedTerm *term)
+stem_count(const GroupedTerms *grouped, const RankedTerm *term)
 {
 	StemGroup  *group;
 
-	if (index == NULL)
+	if (grouped == NULL || grouped->index == NULL)
 		return 0;
-	group = stemtab_lookup(index, (StemKey) {term->stem, term->stemlen});
-	return group != NULL ? groups[group->ranked].count : 0;
+	group = stemtab_lookup(grouped->index, (StemKey) {term->stem, term->stemlen});
+	return group != NULL ? grouped->groups[group->ranked].count : 0;
+}
+
+/* Append a JSON object {term, count, share} of a ranked term, share = count / rows. */
+static void
+append_ranked_json(StringInfo buf, const RankedTerm *term, int64 rows)
+{
+	appendStringInfoString(buf, "{\"term\": ");
+	append_json_string(buf, term->term, term->termlen);
+	appendStringInfo(buf, ", \"count\": " INT64_FORMAT ", \"share\": %s}", term->count,
+					 float8out_internal(rows > 0 ? (double) term->count / (double) rows : 0.0));
+}
+
+/*
+ * Append the half motifs of half against other and whole (either NULL for
+ * empty) as a JSON array (see archive.half_motifs); false, with nothing
+ * appended, when no stem qualifies.
+ */
+static bool
+append_half_motifs(StringInfo buf, const GroupedTerms *half, const GroupedTerms *other,
+				   const GroupedTerms *whole, int k)
+{
+	HalfMotif  *candidates = palloc(sizeof(HalfMotif) * Max(half->ngroups, 1));
+	int			ncandidates = 0;
+	int			n;
+
+	for (int i = 0; i < half->ngroups; i++)
+	{
+		RankedTerm *term = &half->groups[i];
+		int64		in_other = stem_count(other, term);
+
+		if (term->count >= 2 && term->count > in_other)
+			candidates[ncandidates++] = (HalfMotif)
+			{
+				term, term->count - in_other, stem_count(whole, term)
+			};
+	}
+	if (ncandidates == 0)
+		return false;
+	n = sort_first(candidates, ncandidates, k, sizeof(HalfMotif), half_motif_compare);
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		append_ranked_json(buf, candidates[i].term, half->rows);
+	}
+	appendStringInfoChar(buf, ']');
+	pfree(candidates);
+	return true;
 }
 
 /*
@@ -795,66 +864,239 @@ PG_FUNCTION_INFO_V1(archive_half_motifs);
 Datum
 archive_half_motifs(PG_FUNCTION_ARGS)
 {
-	Exclusions	none = {NULL, NULL, 0};
-	TermCountsView half;
-	TermCountsView other;
-	TermCountsView whole;
+	TermCountsView views[3];
+	GroupedTerms grouped[3];
 	TermAggState state = {NULL, 0};
-	RankedTerm *groups;
-	RankedTerm *other_groups = NULL;
-	RankedTerm *whole_groups = NULL;
-	stemtab_hash *other_index = NULL;
-	stemtab_hash *whole_index = NULL;
-	HalfMotif  *candidates;
-	int			ngroups;
-	int			n;
-	int			ncandidates = 0;
-	int64		rows;
 	StringInfoData buf;
 
 	termagg_set_limit(&state, fcinfo, 3);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	termcounts_view_arg(fcinfo, 0, &half);
-	rows = half.rows;
-	groups = group_terms(&half, &none, &ngroups, NULL);
-	if (!PG_ARGISNULL(1))
+	for (int argno = 0; argno < 3; argno++)
 	{
-		termcounts_view_arg(fcinfo, 1, &other);
-		other_groups = group_terms(&other, &none, &n, &other_index);
+		if (PG_ARGISNULL(argno))
+			continue;
+		termcounts_view_arg(fcinfo, argno, &views[argno]);
+		group_view(&views[argno], &grouped[argno]);
 	}
-	if (!PG_ARGISNULL(2))
-	{
-		termcounts_view_arg(fcinfo, 2, &whole);
-		whole_groups = group_terms(&whole, &none, &n, &whole_index);
-	}
-
-	candidates = palloc(sizeof(HalfMotif) * Max(ngroups, 1));
-	for (int i = 0; i < ngroups; i++)
-	{
-		int64		other = stem_count(other_index, other_groups, &groups[i]);
-
-		if (groups[i].count >= 2 && groups[i].count > other)
-			candidates[ncandidates++] = (HalfMotif)
-			{
-				&groups[i], groups[i].count - other, stem_count(whole_index, whole_groups, &groups[i])
-			};
-	}
-	if (ncandidates == 0)
-		PG_RETURN_NULL();
-	n = sort_first(candidates, ncandidates, state.limit, sizeof(HalfMotif), half_motif_compare);
-
 	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
-	for (int i = 0; i < n; i++)
+	if (!append_half_motifs(&buf, &grouped[0], PG_ARGISNULL(1) ? NULL : &grouped[1],
+							PG_ARGISNULL(2) ? NULL : &grouped[2], state.limit))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* One month of archive.motif_figures_agg: its date, posts and title summary. */
+typedef struct MotifMonth
+{
+	DateADT		month;
+	int64		posts;
+	bytea	   *titles;			/* flat, copied into the aggregate's memory */
+} MotifMonth;
+
+/* State of archive.motif_figures_agg: a topic's months, as they come. */
+typedef struct MotifFigures
+{
+	MotifMonth *months;
+	int			nmonths;
+	int			capacity;
+	TermAggState k;				/* only the limits are used */
+	TermAggState half_k;
+} MotifFigures;
+
+/* Months in calendar order (-infinity, the undated posts, first). */
+static int
+motif_month_compare(const void *a, const void *b)
+{
+	const MotifMonth *x = a;
+	const MotifMonth *y = b;
+
+	return (x->month > y->month) - (x->month < y->month);
+}
+
+/*
+ * archive.motif_figures_agg(month, posts, titles, k, half_k) transition: keeps
+ * the month's date, posts and title summary; a row with any of them NULL is
+ * left out.  k and half_k are checked as the ranking functions check k.
+ */
+PG_FUNCTION_INFO_V1(archive_motif_figures_trans);
+Datum
+archive_motif_figures_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	MemoryContext old;
+	MotifFigures *figures;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "archive_motif_figures_trans called in non-aggregate context");
+	old = MemoryContextSwitchTo(aggcontext);
+	if (PG_ARGISNULL(0))
 	{
-		appendStringInfoString(&buf, i > 0 ? ", {\"term\": " : "{\"term\": ");
-		append_json_string(&buf, candidates[i].term->term, candidates[i].term->termlen);
-		appendStringInfo(&buf, ", \"count\": " INT64_FORMAT ", \"share\": %s}",
-						 candidates[i].term->count,
-						 float8out_internal((double) candidates[i].term->count / (double) Max(rows, 1)));
+		figures = palloc0(sizeof(MotifFigures));
+		figures->capacity = 64;
+		figures->months = palloc(sizeof(MotifMonth) * figures->capacity);
+	}
+	else
+		figures = (MotifFigures *) PG_GETARG_POINTER(0);
+	termagg_set_limit(&figures->k, fcinfo, 4);
+	termagg_set_limit(&figures->half_k, fcinfo, 5);
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) && !PG_ARGISNULL(3))
+	{
+		figures->months = room_for_one_more(figures->months, figures->nmonths, &figures->capacity,
+											sizeof(MotifMonth), "too many months in one topic");
+		figures->months[figures->nmonths++] = (MotifMonth)
+		{
+			PG_GETARG_DATEADT(1), PG_GETARG_INT64(2), PG_GETARG_BYTEA_P_COPY(3)
+		};
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(figures);
+}
+
+/*
+ * Merge the halves, in order, into the whole topic's summary as
+ * termcounts_union_agg merges their stored forms: each half's terms in
+ * canonical order.  Where the whole cannot prune (the halves' terms fit its
+ * capacity together), the order cannot matter, and the tables are merged as
+ * they are.
+ */
+static TermCounts *
+merge_halves(TermCounts **halves, int nhalves)
+{
+	TermCounts *whole = termcounts_create(CurrentMemoryContext, TERMS_MOTIFS, archive_summary_capacity);
+	int64		nterms = 0;
+	int32		capacity = archive_summary_capacity;
+
+	for (int h = 0; h < nhalves; h++)
+	{
+		if (halves[h] == NULL)
+			continue;
+		nterms += termcounts_nterms(halves[h]);
+		capacity = Max(capacity, termcounts_capacity(halves[h]));
+	}
+	for (int h = 0; h < nhalves; h++)
+	{
+		if (halves[h] == NULL)
+			continue;
+		if (nterms <= (int64) capacity * 2)
+			termcounts_merge(whole, halves[h]);
+		else
+		{
+			Size		len;
+			char	   *flat = termcounts_flatten(halves[h], 0, &len);
+			TermCountsView view;
+
+			termcounts_view(flat, len, &view);
+			termcounts_merge_view(whole, &view);
+		}
+	}
+	return whole;
+}
+
+/*
+ * archive.motif_figures_agg final: a topic's title motifs from its months, as
+ * a jsonb object of three arrays of {term, count, share}:
+ *
+ *   title_motifs   the k strongest motifs of the whole topic (archive.top_terms)
+ *                  that recur in at least two titles;
+ *   early_motifs   the half_k motifs of the older half against the newer
+ *   recent_motifs  (archive.half_motifs), and the reverse.
+ *
+ * The older half is the dated months that begin before half the topic's
+ * dated posts; undated posts (month -infinity) are in neither half, but in
+ * the whole.  Each half is its months' summaries merged in calendar order,
+ * the whole the older half, the newer and the undated posts merged in that
+ * order: the summaries page_figures used to build with termcounts_union_agg,
+ * built here without flattening and reading back each of them.
+ */
+PG_FUNCTION_INFO_V1(archive_motif_figures_final);
+Datum
+archive_motif_figures_final(PG_FUNCTION_ARGS)
+{
+	enum
+	{
+		EARLY, RECENT, UNDATED, NHALVES
+	};
+	MotifFigures *figures;
+	TermCounts *halves[NHALVES] = {NULL, NULL, NULL};
+	TermCounts *whole;
+	TermCountsView views[NHALVES + 1];
+	GroupedTerms grouped[NHALVES + 1];
+	int64		dated = 0;
+	int64		before = 0;
+	int			nshown;
+	StringInfoData buf;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "archive_motif_figures_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	figures = (MotifFigures *) PG_GETARG_POINTER(0);
+	qsort(figures->months, figures->nmonths, sizeof(MotifMonth), motif_month_compare);
+	for (int m = 0; m < figures->nmonths; m++)
+	{
+		if (figures->months[m].month != DATEVAL_NOBEGIN)
+			dated += figures->months[m].posts;
+	}
+	for (int m = 0; m < figures->nmonths; m++)
+	{
+		MotifMonth *month = &figures->months[m];
+		TermCountsView view;
+		int			half;
+
+		termcounts_view(VARDATA(month->titles), VARSIZE(month->titles) - VARHDRSZ, &view);
+		if (view.kind != TERMS_MOTIFS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("archive.motif_figures_agg needs motif summaries, not tag summaries")));
+		if (month->month == DATEVAL_NOBEGIN)
+			half = UNDATED;
+		else
+		{
+			half = before * 2 >= dated ? RECENT : EARLY;
+			before += month->posts;
+		}
+		if (halves[half] == NULL)
+			halves[half] = termcounts_create(CurrentMemoryContext, TERMS_MOTIFS, archive_summary_capacity);
+		termcounts_merge_view(halves[half], &view);
+	}
+	whole = merge_halves(halves, NHALVES);
+	for (int h = 0; h < NHALVES; h++)
+	{
+		if (halves[h] != NULL && h != UNDATED)
+		{
+			termcounts_as_view(halves[h], &views[h]);
+			group_view(&views[h], &grouped[h]);
+		}
+	}
+	termcounts_as_view(whole, &views[NHALVES]);
+	group_view(&views[NHALVES], &grouped[NHALVES]);
+
+	/* the halves first: ranking the whole's groups below reorders them */
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"early_motifs\": ");
+	if (halves[EARLY] == NULL ||
+		!append_half_motifs(&buf, &grouped[EARLY], halves[RECENT] ? &grouped[RECENT] : NULL,
+							&grouped[NHALVES], figures->half_k.limit))
+		appendStringInfoString(&buf, "[]");
+	appendStringInfoString(&buf, ", \"recent_motifs\": ");
+	if (halves[RECENT] == NULL ||
+		!append_half_motifs(&buf, &grouped[RECENT], halves[EARLY] ? &grouped[EARLY] : NULL,
+							&grouped[NHALVES], figures->half_k.limit))
+		appendStringInfoString(&buf, "[]");
+	appendStringInfoString(&buf, ", \"title_motifs\": [");
+	nshown = sort_first(grouped[NHALVES].groups, grouped[NHALVES].ngroups, figures->k.limit,
+						sizeof(RankedTerm), ranked_compare);
+	for (int i = 0, appended = 0; i < nshown; i++)
+	{
+		if (grouped[NHALVES].groups[i].count < 2)
+			continue;
+		if (appended++ > 0)
+			appendStringInfoString(&buf, ", ");
+		append_ranked_json(&buf, &grouped[NHALVES].groups[i], grouped[NHALVES].rows);
 	}
 	appendStringInfoChar(&buf, ']');
+	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 

@@ -210,6 +210,13 @@ termcounts_capacity(const TermCounts *tc)
 	return tc->capacity;
 }
 
+/* Number of terms the summary holds. */
+int
+termcounts_nterms(const TermCounts *tc)
+{
+	return (int) tc->table->members;
+}
+
 /* Record that rows more input rows were seen (whether or not they had terms). */
 void
 termcounts_add_rows(TermCounts *tc, int64 rows)

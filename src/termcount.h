@@ -66,6 +66,7 @@ extern TermKind termcounts_kind(const TermCounts *tc);
 extern int64 termcounts_rows(const TermCounts *tc);
 extern int64 termcounts_error(const TermCounts *tc);
 extern int32 termcounts_capacity(const TermCounts *tc);
+extern int	termcounts_nterms(const TermCounts *tc);
 extern void termcounts_add_rows(TermCounts *tc, int64 rows);
 extern uint32 termcounts_hash(const char *key, uint32 keylen);
 extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
