@@ -112,11 +112,13 @@ COMMENT ON FUNCTION archive.adjacent_tags(archive.termcounts, archive.termcounts
     'The k tags that travel with a topic most strongly (posts * ln(lift), lift = share in the topic / share in the archive, only lift > 1), leaving out its own tags, strongest first';
 
 -- A topic month's reference list updated in C by an incremental refresh.
-CREATE FUNCTION archive.references_merge(refs jsonb, removed text[], added jsonb) RETURNS jsonb
+CREATE FUNCTION archive.references_merge(refs jsonb, removed text[], added jsonb,
+                                         OUT merged jsonb, OUT posts integer, OUT span archive.span,
+                                         OUT dropped jsonb)
     AS 'MODULE_PATHNAME', 'archive_references_merge'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION archive.references_merge(jsonb, text[], jsonb) IS
-    'The posts of a reference list whose key is not in removed, and those of added, as one reference list (newest first, undated last, then by key descending); NULL when none';
+    'merged: the posts of a reference list whose key is not in removed, and those of added, as one reference list (newest first, undated last, then by key descending), NULL when none; posts: how many; span: their archive.span; dropped: the posts left out';
 
 -- A page's references and reading path in one pass over its months.
 CREATE FUNCTION archive.reading_refs_trans(internal, date, jsonb, text[], integer) RETURNS internal
@@ -472,34 +474,27 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 WHERE tm.topic = x.topic AND tm.month = x.month
                 RETURNING tm.*
             ),
-            kept AS (
-                SELECT o.topic, o.month, k.posts, k.span, o.refs,
-                       CASE WHEN k.removed_tags IS NULL THEN o.tags
-                            ELSE archive.termcounts_subtract(o.tags, k.removed_tags) END AS tags,
-                       CASE WHEN k.removed_titles IS NULL THEN o.titles
-                            ELSE archive.termcounts_subtract(o.titles, k.removed_titles) END AS titles
-                FROM old AS o
-                CROSS JOIN LATERAL (
-                    SELECT count(*) FILTER (WHERE NOT c.changed) AS posts,
-                           archive.topic_span((r.ref ->> 'published_at')::timestamptz) FILTER (WHERE NOT c.changed) AS span,
-                           archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(r.ref -> 'tags')))
-                               FILTER (WHERE c.changed) AS removed_tags,
-                           archive.title_terms_agg(r.ref ->> 'title') FILTER (WHERE c.changed) AS removed_titles
-                    FROM jsonb_array_elements(o.refs) AS r(ref)
-                    CROSS JOIN LATERAL (SELECT r.ref ->> 'key' = ANY (coalesce(changed_keys, '{}')) AS changed) AS c
-                ) AS k
-            ),
+            -- references_merge gives the new list (kept and added posts), its count and span,
+            -- and the stored references it dropped: the changed posts' old versions, whose
+            -- summaries come out of the stored ones
             merged AS (
-                SELECT coalesce(k.topic, a.topic) AS topic, coalesce(k.month, a.month) AS month,
-                       coalesce(k.posts, 0) + coalesce(a.posts, 0) AS posts,
-                       (SELECT archive.span_union_agg(v.span) FROM (VALUES (k.span), (a.span)) AS v(span)) AS span,
+                SELECT coalesce(o.topic, a.topic) AS topic, coalesce(o.month, a.month) AS month,
+                       r.posts, r.span, r.merged AS refs,
                        archive.termcounts_union(k.tags, a.tags) AS tags,
                        archive.termcounts_union(k.titles, a.titles) AS titles,
-                       archive.references_merge(k.refs, changed_keys, a.refs) AS refs,
-                       k.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
-                FROM kept AS k
+                       o.topic IS NULL OR (k.tags IS NOT NULL AND k.titles IS NOT NULL) AS exact
+                FROM old AS o
                 FULL JOIN archive.summarize_memberships(added_topics, added_keys) AS a
-                  ON a.topic = k.topic AND a.month = k.month
+                  ON a.topic = o.topic AND a.month = o.month
+                CROSS JOIN LATERAL archive.references_merge(o.refs, changed_keys, a.refs) AS r
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN d.tags IS NULL THEN o.tags ELSE archive.termcounts_subtract(o.tags, d.tags) END AS tags,
+                           CASE WHEN d.titles IS NULL THEN o.titles ELSE archive.termcounts_subtract(o.titles, d.titles) END AS titles
+                    FROM (SELECT archive.tag_counts_agg(ARRAY(SELECT jsonb_array_elements_text(e.ref -> 'tags'))) AS tags,
+                                 archive.title_terms_agg(e.ref ->> 'title') AS titles
+                          FROM jsonb_array_elements(r.dropped) AS e(ref)) AS d
+                    OFFSET 0  -- (each subtraction once: k's columns are read twice)
+                ) AS k
             ),
             updated AS (
                 INSERT INTO archive.topic_months

@@ -470,21 +470,30 @@ ORDER BY month;
 SELECT archive.reading_refs_agg(month, refs, NULL, -1) FROM ref_months;
 
 -- archive.references_merge: a list less some keys plus another list, in list
--- order, the same as sorting the elements in SQL.
+-- order, the same as sorting the elements in SQL; with its count and span (as
+-- archive.topic_span gives it) and the posts it dropped.
 CREATE TEMP TABLE ref_lists AS
 SELECT archive.references_agg(key, title, url, summary, tags, published_at) FILTER (WHERE key IN ('a', 'b', 'e')) AS refs,
        archive.references_agg(key, title || ' (new)', url, summary, tags, published_at + interval '1 day')
            FILTER (WHERE key IN ('b', 'c', 'd')) AS added
 FROM ref_posts;
-SELECT jsonb_path_query_array(archive.references_merge(refs, ARRAY['b', 'x'], added), '$[*].title') AS merged_titles
-FROM ref_lists;
-SELECT archive.references_merge(refs, ARRAY['b'], added)
-       = (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST, e.ref ->> 'key' DESC)
-          FROM (SELECT r FROM jsonb_array_elements(refs) AS r WHERE r ->> 'key' <> 'b'
-                UNION ALL SELECT jsonb_array_elements(added)) AS e(ref)) AS same_as_plain_sql
-FROM ref_lists;
-SELECT archive.references_merge(refs, NULL, NULL) = refs AS nothing_removed_nothing_added,
-       archive.references_merge(NULL, NULL, added) = added AS only_added,
-       archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL) IS NULL AS all_removed_null
+SELECT jsonb_path_query_array(m.merged, '$[*].title') AS merged_titles, m.posts,
+       jsonb_path_query_array(m.dropped, '$[*].key') AS dropped_keys
+FROM ref_lists, archive.references_merge(refs, ARRAY['b', 'x'], added) AS m;
+SELECT m.merged = (SELECT jsonb_agg(e.ref ORDER BY (e.ref ->> 'published_at')::timestamptz DESC NULLS LAST, e.ref ->> 'key' DESC)
+                   FROM (SELECT r FROM jsonb_array_elements(refs) AS r WHERE r ->> 'key' <> 'b'
+                         UNION ALL SELECT jsonb_array_elements(added)) AS e(ref)) AS same_as_plain_sql,
+       m.posts = jsonb_array_length(m.merged) AS posts_counted,
+       m.span::text = (SELECT archive.topic_span((e.ref ->> 'published_at')::timestamptz)::text
+                       FROM jsonb_array_elements(m.merged) AS e(ref)) AS span_as_topic_span,
+       m.dropped = (SELECT jsonb_agg(r) FROM jsonb_array_elements(refs) AS r WHERE r ->> 'key' = 'b') AS dropped_as_listed
+FROM ref_lists, archive.references_merge(refs, ARRAY['b'], added) AS m;
+SELECT (archive.references_merge(refs, NULL, NULL)).merged = refs AS nothing_removed_nothing_added,
+       (archive.references_merge(refs, NULL, NULL)).dropped IS NULL AS nothing_dropped,
+       (archive.references_merge(NULL, NULL, added)).merged = added AS only_added,
+       (archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL)).merged IS NULL AS all_removed_null,
+       (archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL)).posts AS all_removed_posts,
+       (archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL)).span IS NULL AS all_removed_no_span,
+       jsonb_array_length((archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL)).dropped) AS all_dropped
 FROM ref_lists;
 SELECT archive.references_merge('[{"key": "k", "published_at": 20240101}]', NULL, NULL);

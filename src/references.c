@@ -48,6 +48,7 @@
 
 #include "archive.h"
 #include "argcache.h"
+#include "span.h"
 
 /* The given tags, as strings to compare with a post's (already normalised) tags. */
 typedef struct WantedTags
@@ -495,14 +496,15 @@ merged_ref_compare(const void *a, const void *b, void *arg)
 }
 
 /*
- * Adds the posts of a reference list (a jsonb array) to merged, leaving out
- * those whose key is in removed (when not NULL).  A post's published_at is
- * read as the cast to timestamptz reads it (22007 when it is not a string or
- * null); a missing or null one makes it undated, and a key that is not a
- * string counts as none.
+ * Adds the posts of a reference list (a jsonb array) to merged, and those
+ * whose key is in removed (when not NULL) to dropped instead.  A post's
+ * published_at is read as the cast to timestamptz reads it (22007 when it is
+ * not a string or null); a missing or null one makes it undated, and a key
+ * that is not a string counts as none.
  */
 static void
-collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
+collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged,
+			 JsonbValue **dropped, int *ndropped)
 {
 	int			n = JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs) ? JsonContainerSize(&refs->root) : 0;
 
@@ -524,7 +526,10 @@ collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
 				m->order.keylen = field->val.string.len;
 				if (removed != NULL &&
 					keyset_lookup(removed, (PostKey) {m->order.key, m->order.keylen}) != NULL)
+				{
+					dropped[(*ndropped)++] = ref;
 					continue;
+				}
 			}
 			field = getKeyJsonValueFromContainer(ref->val.binary.data, "published_at", 12, &buf);
 			if (field != NULL && field->type != jbvNull)
@@ -545,13 +550,33 @@ collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged)
 	}
 }
 
+/* A jsonb array of n values; NULL when n is 0. */
+static Jsonb *
+jsonb_array_of(JsonbValue **values, int n)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+
+	if (n == 0)
+		return NULL;
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < n; i++)
+		pushJsonbValue(&state, WJB_ELEM, values[i]);
+	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	return JsonbValueToJsonb(result);
+}
+
 /*
- * archive.references_merge(refs jsonb, removed text[], added jsonb): the
- * posts of refs whose key is not in removed, and those of added, as one
- * reference list in its order (newest first, undated last, then by key
- * descending); NULL when that is no post.  An incremental refresh updates a
- * topic month's list with it: the posts that changed go, their new versions
- * come.  NULL refs or added count as empty lists, NULL removed as no key.
+ * archive.references_merge(refs jsonb, removed text[], added jsonb, OUT
+ * merged, OUT posts, OUT span, OUT dropped): merged, the posts of refs whose
+ * key is not in removed and those of added, as one reference list in its
+ * order (newest first, undated last, then by key descending), NULL when that
+ * is no post; posts, how many; span, their archive.span (NULL when none), as
+ * archive.topic_span gives it over their times; dropped, the posts of refs
+ * left out, in their order (NULL when none).  An incremental refresh updates
+ * a topic month with it: the posts that changed go, their new versions come,
+ * and the old versions' summaries come out of the month's (from dropped).
+ * NULL refs or added count as empty lists, NULL removed as no key.
  */
 PG_FUNCTION_INFO_V1(archive_references_merge);
 Datum
@@ -563,32 +588,50 @@ archive_references_merge(PG_FUNCTION_ARGS)
 	keyset_hash *removed = removed_array == NULL ? NULL
 		: argcache_value(fcinfo->flinfo, removed_array, VARSIZE(removed_array), removed_keys_build);
 	Jsonb	   *added = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	TupleDesc	tupdesc;
 	int			capacity = 0;
 	MergedRef  *merged;
 	int			nmerged = 0;
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	JsonbValue **dropped;
+	int			ndropped = 0;
+	JsonbValue **listed;
+	SpanState  *span;
+	Jsonb	   *merged_list;
+	Jsonb	   *dropped_list;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "archive.references_merge must return a record");
 	if (refs != NULL && JB_ROOT_IS_ARRAY(refs) && !JB_ROOT_IS_SCALAR(refs))
 		capacity += JsonContainerSize(&refs->root);
 	if (added != NULL && JB_ROOT_IS_ARRAY(added) && !JB_ROOT_IS_SCALAR(added))
 		capacity += JsonContainerSize(&added->root);
-	if (capacity == 0)
-		PG_RETURN_NULL();
-	merged = palloc(sizeof(MergedRef) * capacity);
+	merged = palloc(sizeof(MergedRef) * Max(capacity, 1));
+	dropped = palloc(sizeof(JsonbValue *) * Max(capacity, 1));
 	if (refs != NULL)
-		collect_refs(refs, removed, merged, &nmerged);
+		collect_refs(refs, removed, merged, &nmerged, dropped, &ndropped);
 	if (added != NULL)
-		collect_refs(added, NULL, merged, &nmerged);
-	if (nmerged == 0)
-		PG_RETURN_NULL();
+		collect_refs(added, NULL, merged, &nmerged, dropped, &ndropped);
 	qsort_arg(merged, nmerged, sizeof(MergedRef), merged_ref_compare, &collation);
 
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	listed = palloc(sizeof(JsonbValue *) * Max(nmerged, 1));
+	span = span_create(CurrentMemoryContext);
 	for (int i = 0; i < nmerged; i++)
-		pushJsonbValue(&state, WJB_ELEM, merged[i].ref);
-	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
+	{
+		listed[i] = merged[i].ref;
+		span_add_post(span, merged[i].order.dated, merged[i].order.published_at);
+	}
+	merged_list = jsonb_array_of(listed, nmerged);
+	dropped_list = jsonb_array_of(dropped, ndropped);
+	values[0] = PointerGetDatum(merged_list);
+	nulls[0] = merged_list == NULL;
+	values[1] = Int32GetDatum(nmerged);
+	values[2] = nmerged > 0 ? span_datum(span) : (Datum) 0;
+	nulls[2] = nmerged == 0;
+	values[3] = PointerGetDatum(dropped_list);
+	nulls[3] = dropped_list == NULL;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
 /* One month of a topic in archive.reading_refs_agg: the month and its reference list, as stored. */

@@ -37,6 +37,7 @@
 #include "utils/timestamp.h"
 
 #include "jsonform.h"
+#include "span.h"
 
 /* Name of the type in messages. */
 #define SPAN_TYPE "archive.span"
@@ -80,7 +81,7 @@ typedef struct MonthEntry
 #include "lib/simplehash.h"
 
 /* The transition state of the span aggregates. */
-typedef struct SpanState
+struct SpanState
 {
 	int64		posts;
 	int64		undated;
@@ -91,7 +92,7 @@ typedef struct SpanState
 	TimestampTz cached_from;
 	TimestampTz cached_to;
 	MonthEntry *cached_entry;
-} SpanState;
+};
 
 /* One month of a span, for sorting and output. */
 typedef struct SpanMonth
@@ -112,7 +113,7 @@ span_aggregate_context(FunctionCallInfo fcinfo)
 }
 
 /* An empty span state in mcxt. */
-static SpanState *
+SpanState *
 span_create(MemoryContext mcxt)
 {
 	SpanState  *state = MemoryContextAllocZero(mcxt, sizeof(SpanState));
@@ -181,6 +182,19 @@ span_add(SpanState *state, TimestampTz ts, int64 n)
 	state->cached_entry->posts += n;
 	state->cached_from = month_start(month);
 	state->cached_to = month_start(month + 1);
+}
+
+/* Count one post: at published_at, or undated (in no month); memory in the current context. */
+void
+span_add_post(SpanState *state, bool dated, TimestampTz published_at)
+{
+	if (dated)
+		span_add(state, published_at, 1);
+	else
+	{
+		state->posts++;
+		state->undated++;
+	}
 }
 
 /* Months of a state, ascending, palloc'd in the current context. */
@@ -404,7 +418,7 @@ span_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /* A state as an archive.span value. */
-static Datum
+Datum
 span_datum(const SpanState *state)
 {
 	Size		len;
@@ -661,18 +675,10 @@ archive_span_trans(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext = span_aggregate_context(fcinfo);
 	SpanState  *state = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
 
-	if (PG_ARGISNULL(1))
-	{
-		state->posts++;
-		state->undated++;
-	}
-	else
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcontext);
+	MemoryContext old = MemoryContextSwitchTo(aggcontext);
 
-		span_add(state, PG_GETARG_TIMESTAMPTZ(1), 1);
-		MemoryContextSwitchTo(old);
-	}
+	span_add_post(state, !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1));
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(state);
 }
 
