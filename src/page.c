@@ -178,22 +178,25 @@ say(List **line, const char *text)
 static void
 sayf(List **line, const char *fmt,...)
 {
-	StringInfoData buf;
+	size_t		len = 128;		/* most pieces are short: no 1 kB StringInfo each */
 
-	initStringInfo(&buf);
 	for (;;)
 	{
+		char	   *text = palloc(len);
 		va_list		args;
-		int			needed;
+		size_t		needed;
 
 		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
+		needed = pvsnprintf(text, len, fmt, args);
 		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
+		if (needed < len)
+		{
+			say(line, text);
+			return;
+		}
+		pfree(text);
+		len = needed;
 	}
-	say(line, buf.data);
 }
 
 /* Append spans as an English list: "a", "a and b", "a, b, and c". */

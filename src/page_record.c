@@ -49,29 +49,39 @@ record_error(const char *field, const char *expected)
 			 errdetail("Field \"%s\" must be %s.", field, expected)));
 }
 
-/* Data text on one line (see page.c's header); NULL when nothing is left. */
+/*
+ * Data text on one line (see page.c's header); NULL when nothing is left.
+ * (Folding never lengthens the text: a space stands for one or more white
+ * space bytes.)
+ */
 char *
 page_fold_text(const char *str, int len)
 {
-	StringInfoData buf;
+	char	   *folded = palloc(len + 1);
+	int			n = 0;
 	bool		gap = false;
 
-	initStringInfo(&buf);
 	for (int i = 0; i < len; i++)
 	{
 		unsigned char c = (unsigned char) str[i];
 
 		if (c <= ' ' || c == 0x7F)
 		{
-			gap = buf.len > 0;
+			gap = n > 0;
 			continue;
 		}
 		if (gap)
-			appendStringInfoChar(&buf, ' ');
+			folded[n++] = ' ';
 		gap = false;
-		appendStringInfoChar(&buf, (char) c);
+		folded[n++] = (char) c;
 	}
-	return buf.len > 0 ? buf.data : NULL;
+	if (n == 0)
+	{
+		pfree(folded);
+		return NULL;
+	}
+	folded[n] = '\0';
+	return folded;
 }
 
 /* Whether c is an ASCII letter. */
@@ -107,12 +117,17 @@ url_linkable(const char *url)
 		(len == 6 && pg_strncasecmp(url, "mailto", 6) == 0);
 }
 
-/* A data url as the page links it (see page.c's header); NULL when not linked. */
+/*
+ * A data url as the page links it (see page.c's header); NULL when not
+ * linked.  (Each byte becomes at most three: "%XX".)
+ */
 char *
 page_link_url(const char *str, int len)
 {
-	StringInfoData bare;
-	StringInfoData buf;
+	char	   *bare;
+	int			nbare = 0;
+	char	   *url;
+	int			n = 0;
 	int			start = 0;
 	int			end = len;
 	int			entity = -1;	/* letters, digits and '#' since an '&', or -1 */
@@ -121,21 +136,23 @@ page_link_url(const char *str, int len)
 		start++;
 	while (end > start && (unsigned char) str[end - 1] <= ' ')
 		end--;
-	initStringInfo(&bare);
+	bare = palloc(end - start + 1);
 	for (int i = start; i < end; i++)
 		if (str[i] != '\t' && str[i] != '\n' && str[i] != '\r')
-			appendStringInfoChar(&bare, str[i]);
-	if (bare.len == 0 || !url_linkable(bare.data))
+			bare[nbare++] = str[i];
+	bare[nbare] = '\0';
+	if (nbare == 0 || !url_linkable(bare))
 		return NULL;
 
-	initStringInfo(&buf);
-	for (int i = 0; i < bare.len; i++)
+	url = palloc((Size) nbare * 3 + 1);
+	for (int i = 0; i < nbare; i++)
 	{
-		unsigned char c = (unsigned char) bare.data[i];
+		unsigned char c = (unsigned char) bare[i];
 
 		if (c == ';' && entity > 0)
 		{
-			appendStringInfoString(&buf, "%3B");
+			memcpy(url + n, "%3B", 3);
+			n += 3;
 			entity = -1;
 			continue;
 		}
@@ -146,11 +163,16 @@ page_link_url(const char *str, int len)
 		else
 			entity = -1;
 		if (c <= ' ' || c == 0x7F || c == '<' || c == '>')
-			appendStringInfo(&buf, "%%%02X", c);
+		{
+			snprintf(url + n, 4, "%%%02X", c);
+			n += 3;
+		}
 		else
-			appendStringInfoChar(&buf, (char) c);
+			url[n++] = (char) c;
 	}
-	return buf.data;
+	url[n] = '\0';
+	pfree(bare);
+	return url;
 }
 
 /* A field of an object; NULL when it is missing or JSON null. */
