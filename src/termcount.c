@@ -413,13 +413,68 @@ termcounts_terms(const TermCounts *tc, int *nterms)
 	return view.terms;
 }
 
+/*
+ * A term being sorted into canonical order: its count and the first 8 bytes
+ * of its key as a big-endian number (zero-padded), compared as integers
+ * before the key itself.  Bytes compare as memcmp compares them, and a
+ * shorter key padded with zeros sorts before a longer one it begins, so the
+ * order is termcount_compare's; most comparisons of a flatten (thousands of
+ * terms, most of them counted once or twice) end there, without memcmp.
+ */
+typedef struct SortingTerm
+{
+	int64		count;
+	uint64		prefix;
+	const TermCount *term;
+} SortingTerm;
+
+static inline int
+sorting_term_compare(const SortingTerm *a, const SortingTerm *b)
+{
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	return termcount_compare(a->term, b->term);
+}
+
+#define ST_SORT sort_sorting_terms
+#define ST_ELEMENT_TYPE SortingTerm
+#define ST_COMPARE(a, b) sorting_term_compare(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* Sort terms into canonical order (termcount_compare's), in place. */
+static void
+sort_terms(TermCount *terms, int nterms)
+{
+	SortingTerm *sorting = palloc(sizeof(SortingTerm) * Max(nterms, 1));
+	TermCount  *sorted = palloc(sizeof(TermCount) * Max(nterms, 1));
+
+	for (int i = 0; i < nterms; i++)
+	{
+		uint64		prefix = 0;
+
+		for (uint32 b = 0; b < 8; b++)
+			prefix = (prefix << 8) | (b < terms[i].keylen ? (unsigned char) terms[i].key[b] : 0);
+		sorting[i] = (SortingTerm) {terms[i].count, prefix, &terms[i]};
+	}
+	sort_sorting_terms(sorting, nterms);
+	for (int i = 0; i < nterms; i++)
+		sorted[i] = *sorting[i].term;
+	memcpy(terms, sorted, sizeof(TermCount) * nterms);
+	pfree(sorted);
+	pfree(sorting);
+}
+
 /* All terms in canonical order, palloc'd in the current context. */
 static TermCount *
 termcounts_sorted(const TermCounts *tc, int *nterms)
 {
 	TermCount  *terms = termcounts_terms(tc, nterms);
 
-	qsort(terms, *nterms, sizeof(TermCount), termcount_compare);
+	sort_terms(terms, *nterms);
 	return terms;
 }
 
@@ -853,7 +908,7 @@ termcounts_from_terms(MemoryContext mcxt, TermKind kind, int32 capacity,
 	char	   *flat;
 	Size		len;
 
-	qsort(terms, nterms, sizeof(TermCount), termcount_compare);
+	sort_terms(terms, nterms);
 	flat = write_flat(kind, capacity, rows, error, terms, nterms, 0, &len);
 	return unflatten(mcxt, flat, len, true, FROM_TEXT);
 }
