@@ -956,29 +956,23 @@ archive_motif_figures_trans(PG_FUNCTION_ARGS)
 /*
  * Merge the halves, in order, into the whole topic's summary as
  * termcounts_union_agg merges their stored forms: each half's terms in
- * canonical order.  Where the whole cannot prune (the halves' terms fit its
- * capacity together), the order cannot matter, and the tables are merged as
- * they are.
+ * canonical order.  Where a merge cannot prune (the whole and the half's
+ * terms fit the capacity together), the order cannot matter, and the tables
+ * are merged as they are.
  */
 static TermCounts *
 merge_halves(TermCounts **halves, int nhalves)
 {
 	TermCounts *whole = termcounts_create(CurrentMemoryContext, TERMS_MOTIFS, archive_summary_capacity);
-	int64		nterms = 0;
-	int32		capacity = archive_summary_capacity;
 
 	for (int h = 0; h < nhalves; h++)
 	{
+		int32		capacity;
+
 		if (halves[h] == NULL)
 			continue;
-		nterms += termcounts_nterms(halves[h]);
-		capacity = Max(capacity, termcounts_capacity(halves[h]));
-	}
-	for (int h = 0; h < nhalves; h++)
-	{
-		if (halves[h] == NULL)
-			continue;
-		if (nterms <= (int64) capacity * 2)
+		capacity = Max(termcounts_capacity(whole), termcounts_capacity(halves[h]));
+		if ((int64) termcounts_nterms(whole) + termcounts_nterms(halves[h]) <= (int64) capacity * 2)
 			termcounts_merge(whole, halves[h]);
 		else
 		{
