@@ -923,7 +923,10 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
-    -- (archive.adjacent_tags reads the archive's summary once for all topics.)
+    -- (archive.adjacent_tags reads the archive's summary once for all topics.  Its
+    -- months are merged in order: past 2 x archive.summary_capacity tags the union
+    -- prunes, and in the table's order an incremental refresh, which rewrites some
+    -- months, gave other lifts than a full one.)
     adjacent AS MATERIALIZED (
         SELECT f.topic,
                jsonb_agg(jsonb_build_object(
@@ -936,7 +939,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         FROM figures AS f
         JOIN catalog AS c ON c.topic = f.topic
         CROSS JOIN LATERAL archive.adjacent_tags(
-            f.tag_summary, (SELECT archive.termcounts_union_agg(am.tags) FROM archive.archive_months AS am),
+            f.tag_summary, (SELECT archive.termcounts_union_agg(am.tags ORDER BY am.month) FROM archive.archive_months AS am),
             c.tags, 5) WITH ORDINALITY AS a(term, count, share, lift, strength, rank)
         GROUP BY f.topic
     ),
