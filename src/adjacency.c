@@ -36,11 +36,8 @@ rowtag_compare(const void *a, const void *b)
 {
 	const RowTag *x = a;
 	const RowTag *y = b;
-	int			cmp = memcmp(x->str, y->str, Min(x->len, y->len));
 
-	if (cmp != 0)
-		return cmp;
-	return (x->len > y->len) - (x->len < y->len);
+	return termkey_compare(x->str, x->len, y->str, y->len);
 }
 
 /*

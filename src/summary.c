@@ -758,16 +758,12 @@ half_motif_compare(const void *a, const void *b)
 {
 	const HalfMotif *x = a;
 	const HalfMotif *y = b;
-	int			c;
 
 	if (x->lead != y->lead)
 		return x->lead > y->lead ? -1 : 1;
 	if (x->whole != y->whole)
 		return x->whole > y->whole ? -1 : 1;
-	c = memcmp(x->term->term, y->term->term, Min(x->term->termlen, y->term->termlen));
-	if (c != 0)
-		return c;
-	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
+	return termkey_compare(x->term->term, x->term->termlen, y->term->term, y->term->termlen);
 }
 
 /* A summary's terms grouped by stem (group_terms), with a table from stem to group. */
@@ -1109,16 +1105,12 @@ adjacent_tag_compare(const void *a, const void *b)
 {
 	const AdjacentTag *x = a;
 	const AdjacentTag *y = b;
-	int			c;
 
 	if (x->strength != y->strength)
 		return x->strength > y->strength ? -1 : 1;
 	if (x->term->count != y->term->count)
 		return x->term->count > y->term->count ? -1 : 1;
-	c = memcmp(x->term->term, y->term->term, Min(x->term->termlen, y->term->termlen));
-	if (c != 0)
-		return c;
-	return (x->term->termlen > y->term->termlen) - (x->term->termlen < y->term->termlen);
+	return termkey_compare(x->term->term, x->term->termlen, y->term->term, y->term->termlen);
 }
 
 /* Refuses a motif summary given to archive.adjacent_tags. */

@@ -189,13 +189,6 @@ termcounts_kind(const TermCounts *tc)
 	return tc->kind;
 }
 
-/* Number of input rows the summary has seen. */
-int64
-termcounts_rows(const TermCounts *tc)
-{
-	return tc->rows;
-}
-
 /* Largest possible undercount of any term (0: every count is exact). */
 int64
 termcounts_error(const TermCounts *tc)
@@ -385,20 +378,27 @@ termcounts_subtract(TermCounts *tc, const TermCounts *sub)
 	return true;
 }
 
-/* Order of terms everywhere: higher count first, then key bytes, shorter first. */
+/* Order of keys (and of shown words, on ties): their bytes, a shorter key before a longer one it begins. */
+int
+termkey_compare(const char *x, uint32 xlen, const char *y, uint32 ylen)
+{
+	int			cmp = memcmp(x, y, Min(xlen, ylen));
+
+	if (cmp != 0)
+		return cmp;
+	return (xlen > ylen) - (xlen < ylen);
+}
+
+/* Order of terms everywhere: higher count first, then termkey_compare. */
 int
 termcount_compare(const void *a, const void *b)
 {
 	const TermCount *x = a;
 	const TermCount *y = b;
-	int			cmp;
 
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	cmp = memcmp(x->key, y->key, Min(x->keylen, y->keylen));
-	if (cmp != 0)
-		return cmp;
-	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
+	return termkey_compare(x->key, x->keylen, y->key, y->keylen);
 }
 
 /* All terms in no particular order, palloc'd in the current context. */

@@ -63,7 +63,6 @@ typedef struct TermCountsView
 extern TermCounts *termcounts_create(MemoryContext mcxt, TermKind kind,
 									 int32 capacity);
 extern TermKind termcounts_kind(const TermCounts *tc);
-extern int64 termcounts_rows(const TermCounts *tc);
 extern int64 termcounts_error(const TermCounts *tc);
 extern int32 termcounts_capacity(const TermCounts *tc);
 extern int	termcounts_nterms(const TermCounts *tc);
@@ -77,6 +76,7 @@ extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
 extern void termcounts_merge_view(TermCounts *dst, const TermCountsView *src);
 extern void termcounts_as_view(const TermCounts *tc, TermCountsView *view);
 extern bool termcounts_subtract(TermCounts *tc, const TermCounts *sub);
+extern int	termkey_compare(const char *x, uint32 xlen, const char *y, uint32 ylen);
 extern int	termcount_compare(const void *a, const void *b);
 extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
 
