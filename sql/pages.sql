@@ -375,6 +375,22 @@ SET archive.min_topic_posts = 5;
 SELECT mode, topics_recomputed FROM archive.refresh();
 SELECT topic, post_count FROM archive.topic_pages ORDER BY post_count DESC, topic;
 
+-- Implicit topics are counted exactly, however small the summaries: 40 more tags
+-- of 5 posts each, at capacity 16, where a tag summary prunes past 32 tags.
+BEGIN;
+SET LOCAL archive.summary_capacity = 16;
+INSERT INTO archive.posts (key, url, title, published_at, tags)
+SELECT 'long-tail-' || i, 'https://example.org/long-tail/' || i, 'Long tail ' || i,
+       '2024-01-01'::timestamptz + i * interval '1 day', ARRAY['Tail ' || i % 40]
+FROM generate_series(0, 199) AS i;
+SELECT (SELECT count(*) FROM archive.topic_catalog) AS catalog_topics,
+       (SELECT count(*) FROM (SELECT lower(btrim(t))
+                              FROM archive.posts, unnest(tags) AS t
+                              WHERE visibility = 'public'
+                              GROUP BY 1 HAVING count(DISTINCT key) >= 5) AS plain) AS plain_tags,
+       (SELECT count(*) FROM archive.topic_catalog WHERE topic LIKE 'tail-%') AS tail_topics;
+ROLLBACK;
+
 -- Topic links: adjacent threads that are topics link to their pages.
 SET archive.min_topic_posts = 3;
 SET archive.topic_url = '/topics/{slug}.html';
