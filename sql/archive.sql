@@ -839,7 +839,7 @@ CREATE TABLE archive.archive_months (
     tags archive.termcounts NOT NULL
 );
 COMMENT ON TABLE archive.archive_months IS
-    'Tag summary of all public posts per calendar month, for lift; maintained by archive.refresh()';
+    'Tag summary of all public posts per calendar month, for lift, exact up to 2,097,152 distinct tags; maintained by archive.refresh()';
 COMMENT ON COLUMN archive.archive_months.month IS 'Calendar month (UTC); -infinity for undated posts';
 COMMENT ON COLUMN archive.archive_months.tags IS 'Tag summary of all public posts of the month';
 
@@ -893,6 +893,12 @@ CREATE FUNCTION archive.summarize_archive_months(only_months date[] DEFAULT NULL
     RETURNS SETOF archive.archive_months
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
+    -- Lift divides by the archive's count of each tag, the union of these months:
+    -- at the largest capacity it stays exact up to 2,097,152 distinct tags.  At
+    -- archive.summary_capacity (4096) the union of a million posts' 20,000 tags
+    -- kept 5,628 with counts up to 132 too low, and 78% of the pages' lifts were
+    -- more than 10% off, some 131 times.  One summary per month, not per topic.
+    SET archive.summary_capacity = 1048576
     AS $$
     SELECT archive.month_of(p.published_at), archive.tag_counts_agg(p.tags)
     FROM archive.public_posts AS p
