@@ -215,6 +215,10 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     RETURNS TABLE (topic text, span archive.span, record jsonb)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
+    -- A page's figures merge its months at the largest capacity: exact whenever the
+    -- months are.  (At archive.summary_capacity the union of the biggest topics'
+    -- tags pruned: on a million posts 18 topics, 90 adjacent-tag counts too low.)
+    SET archive.summary_capacity = 1048576
     AS $$
     WITH all_topics AS MATERIALIZED (
         SELECT * FROM archive.topic_catalog

@@ -360,22 +360,44 @@ SELECT count(*) AS months, bool_and(archive.max_error(tags) = 0) AS each_exact,
        archive.max_error(archive.termcounts_union_agg(tags ORDER BY month)) = 0 AS union_exact,
        (SELECT count(*) FROM archive.terms(archive.termcounts_union_agg(tags))) AS tags
 FROM archive.archive_months;
--- Every page's lifts against the archive's shares counted in plain SQL (the
--- topic's share as the page gives it: a topic summary of more than 32 tags
--- prunes at this capacity).
+-- Every page's adjacent tags against plain SQL's: tags with a lift above 1
+-- (share in the topic / share in the archive), not the topic's own, ranked by
+-- posts * ln(lift), then posts, then bytes.  A page merges its months at the
+-- largest capacity too, so its figures are exact while its months are (each
+-- one's 28 tags or fewer here).
 WITH public_tags AS (
     SELECT t.tag, count(*) AS posts
     FROM archive.public_posts AS p, unnest(archive.normalize_tags(p.tags)) AS t(tag)
     GROUP BY t.tag
+),
+topic_tags AS (
+    SELECT m.topic, t.tag, count(*) AS posts
+    FROM archive.topic_members AS m
+    JOIN archive.public_posts AS p ON p.key = m.post_key
+    CROSS JOIN LATERAL unnest(archive.normalize_tags(p.tags)) AS t(tag)
+    GROUP BY m.topic, t.tag
+),
+lifts AS (
+    SELECT tt.topic, tt.tag, tt.posts,
+           (tt.posts::float8 / r.post_count)
+           / (x.posts::float8 / (SELECT count(*) FROM archive.public_posts)) AS lift
+    FROM topic_tags AS tt
+    JOIN archive.page_records AS r ON r.topic = tt.topic
+    JOIN public_tags AS x ON x.tag = tt.tag
+    JOIN archive.topic_catalog AS c ON c.topic = tt.topic
+    WHERE NOT tt.tag = ANY (c.tags)
+),
+plain AS (
+    SELECT l.topic, (array_agg(l.tag ORDER BY l.posts * ln(l.lift) DESC, l.posts DESC, l.tag COLLATE "C"))[1:5] AS tags
+    FROM lifts AS l
+    WHERE l.lift > 1
+    GROUP BY l.topic
 )
-SELECT count(*) AS adjacent_tags,
-       count(*) FILTER (WHERE abs((e ->> 'lift')::float8
-                                  - ((e ->> 'count')::float8 / r.post_count)
-                                    / (x.posts::float8 / (SELECT count(*) FROM archive.public_posts))) < 0.001)
-           AS lifts_exact
+SELECT count(*) AS pages,
+       count(*) FILTER (WHERE r.adjacent_tags = coalesce(pl.tags, '{}')) AS adjacent_as_plain_sql,
+       sum(cardinality(r.adjacent_tags)) AS adjacent_tags
 FROM archive.page_records AS r
-CROSS JOIN LATERAL jsonb_array_elements(r.adjacent_scores) AS e
-JOIN public_tags AS x ON x.tag = e ->> 'term';
+LEFT JOIN plain AS pl ON pl.topic = r.topic;
 UPDATE archive.posts SET tags = tags || ARRAY['late'] WHERE key = 'spread-12';
 SELECT * FROM pg_temp.refresh_step();
 SELECT * FROM pg_temp.differs_from_full() WHERE what NOT LIKE 'topic_months %';
