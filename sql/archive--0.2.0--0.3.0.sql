@@ -22,8 +22,9 @@
  * the new archive.termcounts_union, and the summary and page columns are
  * compressed with lz4 where the server has it.
  *
- * It also counts the implicit topics of archive.topic_catalog exactly: in
- * 0.2.0 a tag summary counted them, and past 2 x archive.summary_capacity
+ * It also counts the implicit topics of archive.topic_catalog with the new
+ * archive.public_tag_counts, a tag summary at the largest capacity: in 0.2.0
+ * the summary was at archive.summary_capacity, and past twice that many
  * distinct tags it undercounted the long tail and dropped topics.  The
  * archive's monthly tag summaries, which lift divides by, are summarised at
  * the largest capacity, so that their union stays exact.
@@ -51,24 +52,30 @@ COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.term
 -- every membership was read to find those of a few thousand posts.
 CREATE INDEX post_topics_post_key_idx ON archive.post_topics (post_key);
 
--- The implicit topics are counted exactly: past 2 x archive.summary_capacity
--- tags, 0.2.0's tag summary dropped topics from the catalog.
+-- The implicit topics are counted at the largest capacity: past 2 x
+-- archive.summary_capacity tags, 0.2.0's tag summary dropped topics from the
+-- catalog.
+CREATE FUNCTION archive.public_tag_counts() RETURNS archive.termcounts
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    -- At the largest capacity: exact up to 2,097,152 distinct tags.  At
+    -- archive.summary_capacity the long tail was undercounted and topics dropped (at a
+    -- million posts and 20,000 tags the catalog kept 3,039 of the 20,001 tags of 3
+    -- posts or more); a GROUP BY over unnested tags is exact too, but 2.3 times slower.
+    SET archive.summary_capacity = 1048576
+    AS $$
+    SELECT archive.tag_counts_agg(p.tags) FROM archive.public_posts AS p
+    $$;
+COMMENT ON FUNCTION archive.public_tag_counts() IS
+    'The tags of all public posts as one summary at the largest capacity (exact up to 2,097,152 distinct tags): the counts implicit topics are chosen by';
+
 CREATE OR REPLACE VIEW archive.topic_catalog WITH (security_invoker) AS
--- Implicit topics are counted exactly, tag by tag: a tag summary past 2 x
--- archive.summary_capacity tags undercounts its long tail, and the catalog would
--- drop topics as the archive grows (at a million posts and 20,000 tags it kept
--- 3,039 of the 20,001 tags of 3 posts or more).  Tags longer than 1,000 bytes are
--- left out, as every summary leaves them out.
 WITH implicit_topics AS (
-    SELECT t.tag, coalesce(archive.slugify(t.tag), 'topic') AS base_slug,
-           row_number() OVER (PARTITION BY coalesce(archive.slugify(t.tag), 'topic')
-                              ORDER BY t.posts DESC, t.tag COLLATE "C") AS dup
-    FROM (SELECT pt.tag, count(*) AS posts
-          FROM archive.public_posts AS p
-          CROSS JOIN LATERAL unnest(archive.normalize_tags(p.tags)) AS pt(tag)
-          WHERE octet_length(pt.tag) <= 1000
-          GROUP BY pt.tag) AS t
-    WHERE t.posts >= current_setting('archive.min_topic_posts', true)::int
+    SELECT t.term AS tag, coalesce(archive.slugify(t.term), 'topic') AS base_slug,
+           row_number() OVER (PARTITION BY coalesce(archive.slugify(t.term), 'topic')
+                              ORDER BY t.count DESC, t.term COLLATE "C") AS dup
+    FROM archive.terms(archive.public_tag_counts()) AS t
+    WHERE t.count >= current_setting('archive.min_topic_posts', true)::int
 )
 SELECT slug AS topic, name, lens, through_line, advice, pitfalls,
        archive.normalize_tags(tags) AS tags, false AS implicit
@@ -434,7 +441,9 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         PERFORM archive.ensure_source();
         SELECT * INTO state FROM archive.refresh_state;
         SELECT array_agg(c.change_id), max(c.change_id) INTO read_ids, upto FROM archive.changes AS c;
-        -- The topics and their tags now, against those of the last refresh.
+        -- The topics and their tags now, against those of the last refresh; the refresh
+        -- reads the catalog from here (with no topics defined, each read of the view
+        -- counts every post's tags).
         SELECT coalesce(jsonb_object_agg(t.topic, t.tags), '{}') INTO catalog_tags FROM archive.topic_catalog AS t;
         catalog_changed := catalog_tags IS DISTINCT FROM
             (SELECT coalesce(jsonb_object_agg(r.topic, r.tags), '{}') FROM archive.refresh_catalog AS r);
@@ -471,7 +480,8 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                   SELECT t.topic, c.month
                   FROM read AS c
                   CROSS JOIN LATERAL unnest(c.post_tags) AS pt(tag)
-                  JOIN (SELECT t.topic, unnest(t.tags) AS tag FROM archive.topic_catalog AS t) AS t
+                  JOIN (SELECT k.topic, jsonb_array_elements_text(k.tags) AS tag
+                        FROM jsonb_each(catalog_tags) AS k(topic, tags)) AS t
                     ON t.tag = pt.tag
                   WHERE c.topic IS NULL
                   UNION
@@ -535,8 +545,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
             END IF;
             DELETE FROM archive.topic_months AS tm
-            WHERE tm.topic = ANY (whole_topics)
-               OR NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = tm.topic);
+            WHERE tm.topic = ANY (whole_topics) OR NOT catalog_tags ? tm.topic;
             -- A pair's row is updated from the changed posts alone: the posts it listed that
             -- did not change are members as they were (a topic whose tags changed is summarised
             -- whole), so the new row is the stored one less the changed posts' old versions
@@ -691,7 +700,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         ),
         removed AS (
             DELETE FROM archive.page_records AS p
-            WHERE NOT EXISTS (SELECT 1 FROM archive.topic_catalog AS t WHERE t.topic = p.topic)
+            WHERE NOT catalog_tags ? p.topic
         )
         SELECT count(*) INTO recomputed FROM upserted;
 
