@@ -61,7 +61,7 @@ CREATE FUNCTION archive.public_tag_counts() RETURNS archive.termcounts
     -- At the largest capacity: exact up to 2,097,152 distinct tags.  At
     -- archive.summary_capacity the long tail was undercounted and topics dropped (at a
     -- million posts and 20,000 tags the catalog kept 3,039 of the 20,001 tags of 3
-    -- posts or more); a GROUP BY over unnested tags is exact too, but 2.3 times slower.
+    -- posts or more); a GROUP BY over unnested tags is exact too, but twice as slow.
     SET archive.summary_capacity = 1048576
     AS $$
     SELECT archive.tag_counts_agg(p.tags) FROM archive.public_posts AS p
