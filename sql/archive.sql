@@ -1521,8 +1521,10 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                     USING resummarised_topics, resummarised_keys;
             END IF;
             IF whole_topics IS NOT NULL THEN
-                INSERT INTO archive.topic_months
-                SELECT * FROM archive.summarize_topic_months(whole_topics, NULL);
+                EXECUTE 'INSERT INTO archive.topic_months '
+                        || archive.topic_months_query('(SELECT m.topic, m.post_key FROM archive.topic_members AS m
+                                                        WHERE m.topic = ANY ($1))')
+                    USING whole_topics;
             END IF;
             phase := format('summarising %s archive months', coalesce(cardinality(dirty_months), 0));
             PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
