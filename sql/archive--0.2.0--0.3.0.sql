@@ -27,7 +27,9 @@
  * the summary was at archive.summary_capacity, and past twice that many
  * distinct tags it undercounted the long tail and dropped topics.  The
  * archive's monthly tag summaries, which lift divides by, are summarised at
- * the largest capacity, so that their union stays exact.
+ * the largest capacity, so that their union stays exact.  A refresh inserts
+ * the topic months it summarises whole straight from the new
+ * archive.topic_months_query, not through set-returning functions.
  *
  * Functions whose signature is unchanged are replaced in place;
  * test/suites/upgrade.sh checks that an updated database has exactly the
