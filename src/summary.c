@@ -1123,27 +1123,16 @@ adjacent_tags_require_tags(const TermCountsView *view)
 				 errmsg("archive.adjacent_tags needs tag summaries, not motif summaries")));
 }
 
-/* The whole archive's tags as archive.adjacent_tags reads them, once per query (argcache.c). */
-typedef struct WholeTags
-{
-	int64		rows;
-	RankedTerm *tags;
-	stemtab_hash *index;
-} WholeTags;
-
-/* ArgCacheBuild of the whole archive's tags, from a tag summary's flat form. */
+/* ArgCacheBuild of archive.adjacent_tags' whole archive: its tags grouped once per query (argcache.c). */
 static void *
 whole_tags_build(const char *bytes, Size len)
 {
-	Exclusions	none = {NULL, NULL, 0};
 	TermCountsView view;
-	WholeTags  *whole = palloc(sizeof(WholeTags));
-	int			n;
+	GroupedTerms *whole = palloc(sizeof(GroupedTerms));
 
 	termcounts_view(bytes, len, &view);
 	adjacent_tags_require_tags(&view);
-	whole->rows = view.rows;
-	whole->tags = group_terms(&view, &none, &n, &whole->index);
+	group_view(&view, whole);
 	return whole;
 }
 
@@ -1164,7 +1153,7 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TermCountsView topic;
 	bytea	   *whole_flat;
-	WholeTags  *whole;
+	GroupedTerms *whole;
 	Exclusions	ex;
 	RankedTerm *tags;
 	AdjacentTag *adjacent;
@@ -1190,14 +1179,13 @@ archive_adjacent_tags(PG_FUNCTION_ARGS)
 	adjacent = palloc(sizeof(AdjacentTag) * Max(ntags, 1));
 	for (int i = 0; i < ntags; i++)
 	{
-		StemGroup  *in_whole = whole->index != NULL
-			? stemtab_lookup(whole->index, (StemKey) {tags[i].stem, tags[i].stemlen}) : NULL;
+		int64		in_whole = stem_count(whole, &tags[i]);
 		double		share = rows > 0 ? (double) tags[i].count / (double) rows : 0.0;
 		double		whole_share;
 
-		if (in_whole == NULL)
+		if (in_whole == 0)
 			continue;
-		whole_share = (double) whole->tags[in_whole->ranked].count / (double) Max(whole->rows, 1);
+		whole_share = (double) in_whole / (double) Max(whole->rows, 1);
 		if (!(share > whole_share))
 			continue;
 		adjacent[nadjacent++] = (AdjacentTag)
