@@ -2,7 +2,7 @@
  *
  * archive.h
  *	  The module's settings (archive.*), read by the other modules, and the
- *	  one helper the aggregates that collect rows share.
+ *	  one helper for the arrays that grow one element at a time.
  *
  *-------------------------------------------------------------------------
  */

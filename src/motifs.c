@@ -53,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "archive.h"
 #include "summary.h"
 #include "textnorm.h"
 
@@ -466,11 +467,8 @@ add_word_part(MotifCache *cache, const char *part, int len)
 
 	if (motif.stem == NULL)
 		return;
-	if (cache->nwords == cache->maxwords)
-	{
-		cache->maxwords *= 2;
-		cache->words = repalloc(cache->words, sizeof(Motif) * cache->maxwords);
-	}
+	cache->words = room_for_one_more(cache->words, cache->nwords, &cache->maxwords, sizeof(Motif),
+									 "too many words in one title");
 	cache->words[cache->nwords++] = motif;
 }
 
