@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # test/fuzz/build.sh: build the libFuzzer targets (clang 14, -fsanitize=fuzzer,address,undefined)
 # into test/fuzz/build/: fuzz_summary (src/termcount.c, src/textnorm.c), fuzz_motifs
-# (src/motifs.c with them), fuzz_span (src/span.c), fuzz_page (src/page.c, src/page_record.c,
-# src/render.c) and fuzz_markdown (src/render.c), the last two with htmlcheck.c and Debian's
-# libcmark. The sources are compiled unchanged against the server's headers, with assertions on;
-# shim.c stands in for the backend services they call (memory contexts, ereport, UTF-8 checks and
-# conversions, case folding, binary messages, the UTC calendar, lists, interrupts; see its header).
+# (src/motifs.c with them, and src/archive.c for its array helper), fuzz_span (src/span.c),
+# fuzz_page (src/page.c, src/page_record.c, src/render.c) and fuzz_markdown (src/render.c), the
+# last two with htmlcheck.c and Debian's libcmark. The sources are compiled unchanged against the
+# server's headers, with assertions on; shim.c stands in for the backend services they call
+# (memory contexts, ereport, UTF-8 checks and conversions, case folding, binary messages, the UTC
+# calendar, lists, interrupts; see its header).
 # A backend cannot be linked into a program, so what the sources refer to and the targets never
 # reach (the SQL-callable wrappers: SPI, arrays, fmgr glue, the jsonb reader) is stubbed: the first
 # link lists the undefined symbols, each becomes a function that aborts, naming itself, and the
@@ -51,7 +52,7 @@ build() {
 }
 
 build fuzz_summary fuzz_summary.c shim.c ../../src/termcount.c ../../src/textnorm.c
-build fuzz_motifs fuzz_motifs.c shim.c ../../src/termcount.c ../../src/textnorm.c
+build fuzz_motifs fuzz_motifs.c shim.c ../../src/termcount.c ../../src/textnorm.c ../../src/archive.c
 build fuzz_span fuzz_span.c shim.c ../../src/span.c
 build fuzz_page fuzz_page.c htmlcheck.c shim.c ../../src/page.c ../../src/page_record.c ../../src/render.c
 build fuzz_markdown fuzz_markdown.c htmlcheck.c shim.c ../../src/render.c
