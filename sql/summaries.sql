@@ -339,6 +339,41 @@ WHERE p0.part = 0 AND p1.part = 1 AND p2.part = 2;
 RESET archive.summary_capacity;
 SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go', 'db']), archive.tag_counts_agg(ARRAY['go']))::text AS exact;
 SELECT archive.termcounts_union(archive.tag_counts_agg(ARRAY['go']), archive.title_terms_agg('go'));
+-- A union that does not prune is made in one pass over the larger summary,
+-- sorting only the terms the smaller one touches; it must give the bytes of
+-- termcounts_union_agg all the same: every pair of five parts of sum_many,
+-- tags and title words, a summary with itself; at capacity 16, the largest
+-- union that does not prune (32 terms) and the smallest that does (33).
+CREATE TEMP TABLE exact_parts AS
+    SELECT id % 5 AS part, archive.tag_counts_agg(tags) AS tags,
+           archive.title_terms_agg(format('Testing %s tests, %s runs and run %s', id % 7, id % 11, id)) AS titles
+    FROM sum_many GROUP BY 1;
+SELECT bool_and(archive.termcounts_union(a.tags, b.tags)::text =
+                (SELECT archive.termcounts_union_agg(v.x)::text FROM (VALUES (a.tags), (b.tags)) AS v(x))) AS tag_pairs_as_union_agg,
+       bool_and(archive.termcounts_union(a.titles, b.titles)::text =
+                (SELECT archive.termcounts_union_agg(v.x)::text FROM (VALUES (a.titles), (b.titles)) AS v(x))) AS title_pairs_as_union_agg,
+       bool_and(archive.max_error(archive.termcounts_union(a.tags, b.tags)) = 0
+                AND archive.max_error(archive.termcounts_union(a.titles, b.titles)) = 0) AS exact,
+       count(*) AS pairs
+FROM exact_parts AS a CROSS JOIN exact_parts AS b;
+-- (and termcounts_subtract, in the same pass: a part taken out of the union of
+-- all five is the union of the other four)
+SELECT bool_and(archive.termcounts_subtract(w.tags, p.tags)::text =
+                (SELECT archive.termcounts_union_agg(o.tags)::text FROM exact_parts AS o WHERE o.part <> p.part)) AS tags_less_a_part,
+       bool_and(archive.termcounts_subtract(w.titles, p.titles)::text =
+                (SELECT archive.termcounts_union_agg(o.titles)::text FROM exact_parts AS o WHERE o.part <> p.part)) AS titles_less_a_part
+FROM exact_parts AS p,
+     (SELECT archive.termcounts_union_agg(tags) AS tags, archive.termcounts_union_agg(titles) AS titles FROM exact_parts) AS w;
+SET archive.summary_capacity = 16;
+SELECT n_b, archive.max_error(u) AS error, jsonb_array_length(u::text::jsonb -> 'terms') AS terms,
+       u::text = (SELECT archive.termcounts_union_agg(v.x)::text FROM (VALUES (a), (b)) AS v(x)) AS as_union_agg
+FROM (VALUES (16), (17)) AS n(n_b),
+     LATERAL (SELECT archive.tag_counts_agg(ARRAY['a' || i, 'shared']) AS a FROM generate_series(1, 15) AS i) AS pa,
+     LATERAL (SELECT archive.tag_counts_agg(ARRAY['b' || i] || CASE WHEN i = 1 THEN ARRAY['shared'] END) AS b
+              FROM generate_series(1, n.n_b) AS i) AS pb,
+     LATERAL (SELECT archive.termcounts_union(pa.a, pb.b) AS u) AS un
+ORDER BY n_b;
+RESET archive.summary_capacity;
 
 -- archive.motif_figures_agg: a topic's title motifs from its months' title
 -- summaries, the same jsonb as the SQL way (each half's months unioned in month

@@ -655,22 +655,28 @@ archive_termcounts_error(PG_FUNCTION_ARGS)
 /*
  * archive.termcounts_subtract(summary, removed): summary without the rows
  * removed summarises, or NULL when that is not known exactly (see
- * termcounts_subtract).
+ * termcounts_subtract_flat).
  */
 PG_FUNCTION_INFO_V1(archive_termcounts_subtract);
 Datum
 archive_termcounts_subtract(PG_FUNCTION_ARGS)
 {
-	TermCounts *tc = termcounts_arg(fcinfo, 0);
-	TermCounts *removed = termcounts_arg(fcinfo, 1);
+	TermCountsView from;
+	TermCountsView removed;
+	Size		len;
+	char	   *flat;
 
-	if (termcounts_kind(tc) != termcounts_kind(removed))
+	termcounts_view_arg(fcinfo, 0, &from);
+	termcounts_view_arg(fcinfo, 1, &removed);
+	if (from.kind != removed.kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot subtract a tag summary from a motif summary, or the reverse")));
-	if (!termcounts_subtract(tc, removed))
+	flat = termcounts_subtract_flat(&from, &removed, VARHDRSZ, &len);
+	if (flat == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(termcounts_datum(tc));
+	SET_VARSIZE(flat, VARHDRSZ + len);
+	PG_RETURN_POINTER(flat);
 }
 
 /*
@@ -685,6 +691,8 @@ archive_termcounts_union(PG_FUNCTION_ARGS)
 	TermCountsView views[2];
 	int			nviews = 0;
 	TermCounts *tc;
+	Size		len;
+	char	   *flat;
 
 	for (int argno = 0; argno < 2; argno++)
 	{
@@ -697,6 +705,15 @@ archive_termcounts_union(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot union a tag summary with a motif summary")));
+	if (nviews == 1)
+		views[1] = (TermCountsView) {views[0].kind, TERMCOUNT_MIN_CAPACITY, 0, 0, 0, NULL, NULL};
+	/* without a prune, in one pass; a union that prunes merges into a table */
+	flat = termcounts_union_flat(&views[0], &views[1], archive_summary_capacity, VARHDRSZ, &len);
+	if (flat != NULL)
+	{
+		SET_VARSIZE(flat, VARHDRSZ + len);
+		PG_RETURN_POINTER(flat);
+	}
 	tc = termcounts_create(CurrentMemoryContext, views[0].kind, archive_summary_capacity);
 	for (int i = 0; i < nviews; i++)
 		termcounts_merge_view(tc, &views[i]);

@@ -337,47 +337,6 @@ termcounts_as_view(const TermCounts *tc, TermCountsView *view)
 	view->nterms = n;
 }
 
-/*
- * Take out of tc the rows that sub summarises, the inverse of merging them
- * in.  That is exact only when neither summary pruned (a pruned count is a
- * lower bound, and the terms pruning dropped are unknown) and sub is part
- * of tc: every term of sub counted in tc at least as often, and no more rows.
- * When it is not, tc is left unchanged and false returned.  A term whose
- * count falls to zero leaves the summary, so the result is the summary of
- * the remaining rows, term for term (what a summary made from them alone
- * would hold).
- */
-bool
-termcounts_subtract(TermCounts *tc, const TermCounts *sub)
-{
-	termtab_iterator it;
-	TermEntry  *entry;
-
-	Assert(tc->kind == sub->kind);
-	if (tc->error != 0 || sub->error != 0 || sub->rows > tc->rows)
-		return false;
-	/* every term first: nothing is changed unless all can be */
-	termtab_start_iterate(sub->table, &it);
-	while ((entry = termtab_iterate(sub->table, &it)) != NULL)
-	{
-		TermEntry  *mine = termtab_lookup_hash(tc->table, entry->key, entry->hash);
-
-		if (mine == NULL || mine->count < entry->count)
-			return false;
-	}
-	termtab_start_iterate(sub->table, &it);
-	while ((entry = termtab_iterate(sub->table, &it)) != NULL)
-	{
-		TermEntry  *mine = termtab_lookup_hash(tc->table, entry->key, entry->hash);
-
-		mine->count -= entry->count;
-		if (mine->count == 0)
-			termtab_delete_item(tc->table, mine);
-	}
-	tc->rows -= sub->rows;
-	return true;
-}
-
 /* Order of keys (and of shown words, on ties): their bytes, a shorter key before a longer one it begins. */
 int
 termkey_compare(const char *x, uint32 xlen, const char *y, uint32 ylen)
@@ -629,6 +588,165 @@ flatten(const TermCounts *tc, bool canonical, Size prefix, Size *len)
 	return flat;
 }
 
+/*
+ * An open-addressing index of a view's terms by their hashes: slots holding
+ * a term's index + 1 (0: empty), their number a power of two at least twice
+ * the terms'.  What read_flat checks repeats with, and adjust_flat looks
+ * terms up in.
+ */
+static uint32
+view_index_size(int nterms)
+{
+	uint32		size = 16;
+
+	while (size < (uint32) nterms * 2)
+		size <<= 1;
+	return size;
+}
+
+/* Put a view's term index in the index. */
+static void
+view_index_add(int *slots, uint32 size, uint32 hash, int index)
+{
+	uint32		at = hash & (size - 1);
+
+	while (slots[at] != 0)
+		at = (at + 1) & (size - 1);
+	slots[at] = index + 1;
+}
+
+/* The index in the view of a key, through the index; -1 when it is not there. */
+static int
+view_find(const TermCountsView *view, const int *slots, uint32 size,
+		  const char *key, uint32 keylen, uint32 hash)
+{
+	for (uint32 at = hash & (size - 1); slots[at] != 0; at = (at + 1) & (size - 1))
+	{
+		const TermCount *term = &view->terms[slots[at] - 1];
+
+		if (view->hashes[slots[at] - 1] == hash && term->keylen == keylen &&
+			memcmp(term->key, key, keylen) == 0)
+			return slots[at] - 1;
+	}
+	return -1;
+}
+
+/*
+ * The flat form (see write_flat) of base with the counts of delta added
+ * (sign 1) or taken out (sign -1), as a summary of the given capacity, rows
+ * and error; NULL when that summary would hold more than 2 * capacity terms
+ * (it would prune), or when delta takes out a term base does not hold as
+ * often.  Both are read in place, in canonical order.
+ *
+ * A refresh updates a month of a topic (hundreds of posts) by taking out
+ * and adding the few posts that changed.  Merging tables would build one
+ * of all the month's terms and sort them all again; but the terms delta
+ * leaves alone keep their counts, so they stay in canonical order as base
+ * lists them.  Only the terms delta touches are sorted, and merged with the
+ * others: a pass over base, a table and a sort of delta's terms alone.
+ */
+static char *
+adjust_flat(const TermCountsView *base, const TermCountsView *delta, int sign,
+			int32 capacity, int64 rows, int64 error, Size prefix, Size *len)
+{
+	uint32		size = view_index_size(delta->nterms);
+	int		   *slots = palloc0(sizeof(int) * size);
+	bool	   *matched = palloc0(sizeof(bool) * Max(delta->nterms, 1));
+	TermCount  *kept = palloc(sizeof(TermCount) * Max(base->nterms, 1));
+	TermCount  *changed = palloc(sizeof(TermCount) * Max(delta->nterms, 1));
+	TermCount  *terms;
+	int			nkept = 0;
+	int			nchanged = 0;
+	int			nterms = 0;
+	char	   *flat;
+
+	Assert(base->kind == delta->kind);
+	for (int j = 0; j < delta->nterms; j++)
+		view_index_add(slots, size, delta->hashes[j], j);
+	for (int i = 0; i < base->nterms; i++)
+	{
+		const TermCount *term = &base->terms[i];
+		int			j = view_find(delta, slots, size, term->key, term->keylen, base->hashes[i]);
+		int64		count;
+
+		if (j < 0)
+		{
+			kept[nkept++] = *term;
+			continue;
+		}
+		matched[j] = true;
+		count = term->count + sign * delta->terms[j].count;
+		if (count < 0)
+			return NULL;
+		if (count > 0)
+			changed[nchanged++] = (TermCount) {term->key, term->keylen, count};
+	}
+	for (int j = 0; j < delta->nterms; j++)
+	{
+		if (matched[j])
+			continue;
+		if (sign < 0)
+			return NULL;
+		changed[nchanged++] = delta->terms[j];
+	}
+	if (nkept + nchanged > capacity * 2)
+		return NULL;
+
+	sort_terms(changed, nchanged);
+	terms = palloc(sizeof(TermCount) * Max(nkept + nchanged, 1));
+	for (int i = 0, j = 0; i < nkept || j < nchanged;)
+	{
+		if (j == nchanged || (i < nkept && termcount_compare(&kept[i], &changed[j]) < 0))
+			terms[nterms++] = kept[i++];
+		else
+			terms[nterms++] = changed[j++];
+	}
+	flat = write_flat(base->kind, capacity, rows, error, terms, nterms, prefix, len);
+	pfree(terms);
+	pfree(changed);
+	pfree(kept);
+	pfree(matched);
+	pfree(slots);
+	return flat;
+}
+
+/*
+ * The flat form of the union of two summaries read in place, at least of
+ * capacity min_capacity: what merging a and b into an empty summary of that
+ * capacity and flattening it gives, when that merge does not prune; NULL
+ * when it would (see adjust_flat).
+ */
+char *
+termcounts_union_flat(const TermCountsView *a, const TermCountsView *b, int32 min_capacity,
+					  Size prefix, Size *len)
+{
+	int32		capacity = Max(min_capacity, Max(a->capacity, b->capacity));
+
+	/* the larger one is the base: the smaller one is the table and the sort */
+	if (a->nterms < b->nterms)
+		return adjust_flat(b, a, 1, capacity, a->rows + b->rows, a->error + b->error, prefix, len);
+	return adjust_flat(a, b, 1, capacity, a->rows + b->rows, a->error + b->error, prefix, len);
+}
+
+/*
+ * The flat form of the summary of the rows of `from` less those `sub`
+ * summarises, the inverse of merging them in; NULL when that is not known
+ * exactly.  It is exact only when neither summary pruned (a pruned count is
+ * a lower bound, and the terms pruning dropped are unknown) and sub is part
+ * of from: every term of sub counted in from at least as often, and no more
+ * rows.  A term whose count falls to zero leaves the summary, so the result
+ * is the summary of the remaining rows, term for term (what a summary made
+ * from them alone would hold).
+ */
+char *
+termcounts_subtract_flat(const TermCountsView *from, const TermCountsView *sub,
+						 Size prefix, Size *len)
+{
+	if (from->error != 0 || sub->error != 0 || sub->rows > from->rows)
+		return NULL;
+	return adjust_flat(from, sub, -1, from->capacity, from->rows - sub->rows, 0, prefix, len);
+}
+
 /* The flat form of a summary, terms in canonical order (see flatten). */
 char *
 termcounts_flatten(const TermCounts *tc, Size prefix, Size *len)
@@ -748,31 +866,21 @@ check_stem_totals(SummaryOrigin origin, const TermCount *terms, int nterms, int6
 /*
  * Check that no key of a read summary repeats.  Canonical order catches a key
  * repeated with the same count (its copies would sit side by side); this
- * catches the rest, in an open-addressing table of term indexes by the hashes
- * read_flat computed.
+ * catches the rest, in an index of the terms by the hashes read_flat
+ * computed.
  */
 static void
 check_no_repeats(SummaryOrigin origin, const TermCountsView *view)
 {
-	uint32		size = 16;
-	int		   *slots;
+	uint32		size = view_index_size(view->nterms);
+	int		   *slots = palloc0(sizeof(int) * size);
 
-	while (size < (uint32) view->nterms * 2)
-		size <<= 1;
-	slots = palloc0(sizeof(int) * size);
 	for (int i = 0; i < view->nterms; i++)
 	{
-		uint32		at = view->hashes[i] & (size - 1);
-
-		for (; slots[at] != 0; at = (at + 1) & (size - 1))
-		{
-			const TermCount *seen = &view->terms[slots[at] - 1];
-
-			if (seen->keylen == view->terms[i].keylen &&
-				memcmp(seen->key, view->terms[i].key, seen->keylen) == 0)
-				bad_summary(origin, "terms out of order or repeated");
-		}
-		slots[at] = i + 1;
+		if (view_find(view, slots, size, view->terms[i].key, view->terms[i].keylen,
+					  view->hashes[i]) >= 0)
+			bad_summary(origin, "terms out of order or repeated");
+		view_index_add(slots, size, view->hashes[i], i);
 	}
 	pfree(slots);
 }

@@ -75,7 +75,6 @@ extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen
 extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
 extern void termcounts_merge_view(TermCounts *dst, const TermCountsView *src);
 extern void termcounts_as_view(const TermCounts *tc, TermCountsView *view);
-extern bool termcounts_subtract(TermCounts *tc, const TermCounts *sub);
 extern int	termkey_compare(const char *x, uint32 xlen, const char *y, uint32 ylen);
 extern int	termcount_compare(const void *a, const void *b);
 extern bool termcounts_tag_is_normal(const char *key, uint32 keylen);
@@ -89,6 +88,10 @@ extern char *termcounts_flatten(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten(MemoryContext mcxt, const char *data,
 										Size len);
 extern void termcounts_view(const char *data, Size len, TermCountsView *view);
+extern char *termcounts_union_flat(const TermCountsView *a, const TermCountsView *b,
+								   int32 min_capacity, Size prefix, Size *len);
+extern char *termcounts_subtract_flat(const TermCountsView *from, const TermCountsView *sub,
+									  Size prefix, Size *len);
 extern char *termcounts_flatten_state(const TermCounts *tc, Size prefix, Size *len);
 extern TermCounts *termcounts_unflatten_state(MemoryContext mcxt, const char *data,
 											  Size len);

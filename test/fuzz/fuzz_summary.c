@@ -26,10 +26,11 @@
  *	        form's check, and the summary must flatten, read back without an
  *	        ERROR, and flatten to the same bytes again; the same through the
  *	        wire form.  The even and the odd posts are also counted apart:
- *	        termcounts_subtract of the odd ones from all of them must give
+ *	        termcounts_subtract_flat of the odd ones from all of them must give
  *	        the even ones' summary, byte for byte, when neither all nor the
- *	        odd ones pruned, and otherwise refuse, leaving the summary as it
- *	        was.
+ *	        odd ones pruned, and otherwise refuse; termcounts_union_flat of
+ *	        the even and the odd ones must give their merge, byte for byte,
+ *	        when it does not prune, and otherwise refuse.
  *
  *-------------------------------------------------------------------------
  */
@@ -98,30 +99,57 @@ wire_round_trip(MemoryContext cxt, const TermCounts *tc)
 		FUZZ_FAIL("a summary received from its wire form sends other bytes");
 }
 
+/* Whether two flat forms (NULL: none) are the same bytes. */
+static bool
+same_flat(const char *a, Size a_len, const char *b, Size b_len)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a_len == b_len && memcmp(a, b, a_len) == 0;
+}
+
 /*
- * termcounts_subtract(all, odd) against the even posts' own summary: equal
- * bytes when all and odd are exact, a refusal that changes nothing when not.
+ * The one-pass functions on the even and the odd posts' summaries.
+ * termcounts_subtract_flat(all, odd) must give the even posts' summary, byte
+ * for byte, when all and odd are exact, and NULL when not.
+ * termcounts_union_flat(even, odd) (either way round) must give what merging
+ * both into an empty summary and flattening it gives, when that merge does
+ * not prune (its error is the sum of theirs), and NULL when it does.
  */
 static void
-check_subtract(MemoryContext cxt, const TermCounts *all, const TermCounts *even,
+check_one_pass(MemoryContext cxt, const TermCounts *all, const TermCounts *even,
 			   const TermCounts *odd)
 {
-	Size		len;
-	char	   *flat = termcounts_flatten(all, 0, &len);
-	TermCounts *rest = termcounts_unflatten(cxt, flat, len);
+	const TermCounts *parts[3] = {all, even, odd};
+	char	   *flat[3];
+	Size		len[3];
+	TermCountsView view[3];
+	TermCounts *merged = termcounts_create(cxt, TERMS_TAGS, TERMCOUNT_MIN_CAPACITY);
 	bool		exact = termcounts_error(all) == 0 && termcounts_error(odd) == 0;
-	char	   *want = flat;
-	Size		want_len = len;
+	char	   *want;
+	Size		want_len;
 	char	   *got;
 	Size		got_len;
 
-	if (termcounts_subtract(rest, odd) != exact)
-		FUZZ_FAIL("termcounts_subtract %s", exact ? "refused exact summaries" : "took from a pruned summary");
-	if (exact)
-		want = termcounts_flatten(even, 0, &want_len);
-	got = termcounts_flatten(rest, 0, &got_len);
-	if (got_len != want_len || memcmp(got, want, got_len) != 0)
-		FUZZ_FAIL("termcounts_subtract %s", exact ? "did not give the other posts' summary" : "changed a summary it refused");
+	for (int i = 0; i < 3; i++)
+	{
+		flat[i] = termcounts_flatten(parts[i], 0, &len[i]);
+		termcounts_view(flat[i], len[i], &view[i]);
+	}
+	got = termcounts_subtract_flat(&view[0], &view[2], 0, &got_len);
+	if (!same_flat(got, got_len, exact ? flat[1] : NULL, len[1]))
+		FUZZ_FAIL("termcounts_subtract_flat %s", exact ? "did not give the other posts' summary" : "took from a pruned summary");
+
+	termcounts_merge_view(merged, &view[1]);
+	termcounts_merge_view(merged, &view[2]);
+	want = termcounts_error(merged) == termcounts_error(even) + termcounts_error(odd)
+		? termcounts_flatten(merged, 0, &want_len) : NULL;
+	for (int way = 0; way < 2; way++)
+	{
+		got = termcounts_union_flat(&view[1 + way], &view[2 - way], TERMCOUNT_MIN_CAPACITY, 0, &got_len);
+		if (!same_flat(got, got_len, want, want_len))
+			FUZZ_FAIL("termcounts_union_flat %s", want ? "did not give the merged summary" : "did not refuse a union that prunes");
+	}
 }
 
 /* An accepted flat summary read in place and merged into an empty one: the same bytes again. */
@@ -199,7 +227,7 @@ count_tags(MemoryContext cxt, const char *data, size_t size)
 	}
 	round_trip(cxt, tc);
 	wire_round_trip(cxt, tc);
-	check_subtract(cxt, tc, parts[0], parts[1]);
+	check_one_pass(cxt, tc, parts[0], parts[1]);
 }
 
 int
