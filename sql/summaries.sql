@@ -532,3 +532,24 @@ SELECT (archive.references_merge(refs, NULL, NULL)).merged = refs AS nothing_rem
        jsonb_array_length((archive.references_merge(refs, ARRAY['a', 'b', 'e'], NULL)).dropped) AS all_dropped
 FROM ref_lists;
 SELECT archive.references_merge('[{"key": "k", "published_at": 20240101}]', NULL, NULL);
+-- A reference's time, in the form to_jsonb gives a timestamptz (read directly)
+-- and in others the cast reads (read by the cast), sorts and spans as SQL reads
+-- it: offsets east and west, fractions, leap days, the years' ends, and forms
+-- left to the cast (a space, Z, no offset, seven digits of fraction, an offset
+-- of 15 hours, 24:00:00).
+CREATE TEMP TABLE ref_times AS
+SELECT 'k' || lpad(n::text, 2, '0') AS key, t
+FROM unnest(ARRAY['2024-02-29T23:59:59.999999+00:00', '2024-03-01T05:29:59.5+05:30',
+                  '2024-02-29T14:00:00-09:30', '2024-03-01 00:00:01 UTC', '2024-03-01T00:00:02Z',
+                  '2000-01-01T00:00:00+14:00', '1999-12-31T10:00:00.000001-00:00',
+                  '0001-01-01T00:00:00+00:00', '9999-12-31T23:59:59+00:00',
+                  '2024-03-01T00:00:03.1234567+00:00', '2024-06-01T12:00:00+15:00',
+                  '2024-06-01T24:00:00+00:00', '2024-03-02T00:00:00', '1970-01-01T00:00:00.25-12:45'])
+     WITH ORDINALITY AS x(t, n);
+SELECT jsonb_path_query_array(m.merged, '$[*].key') =
+           (SELECT jsonb_agg(key ORDER BY t::timestamptz DESC, key DESC) FROM ref_times) AS sorted_as_sql,
+       m.span::text = (SELECT archive.topic_span(t::timestamptz)::text FROM ref_times) AS span_as_sql,
+       archive.first_published(m.span) = (SELECT min(t::timestamptz) FROM ref_times) AS first_as_sql
+FROM (SELECT jsonb_agg(jsonb_build_object('key', key, 'published_at', t)) AS refs FROM ref_times) AS r,
+     archive.references_merge(r.refs, NULL, NULL) AS m;
+SELECT archive.references_merge('[{"key": "k", "published_at": "2023-02-29T00:00:00+00:00"}]', NULL, NULL);

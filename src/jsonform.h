@@ -1,13 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * jsonform.h
- *	  Reading the JSON text forms of the archive types (termcounts, span).
+ *	  Reading the JSON text forms of the archive types (termcounts, span),
+ *	  and the times JSON holds.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ARCHIVE_JSONFORM_H
 #define ARCHIVE_JSONFORM_H
 
+#include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 
 extern void jsonform_error(const char *typname, const char *detail) pg_attribute_noreturn();
@@ -18,5 +20,6 @@ extern void jsonform_string(const JsonbValue *v, const char *typname, const char
 							const char **str, int *len);
 extern JsonbContainer *jsonform_array(const JsonbValue *v, const char *typname,
 									  const char *what);
+extern TimestampTz jsonform_time(const char *str, int len);
 
 #endif							/* ARCHIVE_JSONFORM_H */

@@ -26,6 +26,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "jsonform.h"
 #include "page_record.h"
 
 /*
@@ -240,11 +241,7 @@ record_time(JsonbContainer *obj, const char *name, struct pg_tm *tm)
 		return false;
 	if (v->type != jbvString)
 		record_error(name, "a time");
-	time = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-												   CStringGetDatum(pnstrdup(v->val.string.val,
-																			v->val.string.len)),
-												   ObjectIdGetDatum(InvalidOid),
-												   Int32GetDatum(-1)));
+	time = jsonform_time(v->val.string.val, v->val.string.len);
 	if (TIMESTAMP_NOT_FINITE(time))
 		return false;
 	if (timestamp2tm(time, NULL, tm, &fsec, NULL, NULL) != 0)

@@ -48,6 +48,7 @@
 
 #include "archive.h"
 #include "argcache.h"
+#include "jsonform.h"
 #include "span.h"
 
 /* The given tags, as strings to compare with a post's (already normalised) tags. */
@@ -539,11 +540,7 @@ collect_refs(Jsonb *refs, keyset_hash *removed, MergedRef *merged, int *nmerged,
 							(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 							 errmsg("published_at of a reference must be a string or null")));
 				m->order.dated = true;
-				m->order.published_at = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-																		  CStringGetDatum(pnstrdup(field->val.string.val,
-																								   field->val.string.len)),
-																		  ObjectIdGetDatum(InvalidOid),
-																		  Int32GetDatum(-1)));
+				m->order.published_at = jsonform_time(field->val.string.val, field->val.string.len);
 			}
 		}
 		(*nmerged)++;

@@ -504,10 +504,7 @@ span_json_time(const JsonbValue *v, const char *what, bool *isnull)
 	*isnull = v->type == jbvNull;
 	if (*isnull)
 		return 0;
-	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-												   CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
-												   ObjectIdGetDatum(InvalidOid),
-												   Int32GetDatum(-1)));
+	return jsonform_time(v->val.string.val, v->val.string.len);
 }
 
 /*
