@@ -236,6 +236,36 @@ INSERT INTO archive.post_topics (topic, post_key) VALUES
 
 SELECT mode, topics_recomputed, posts_read FROM archive.refresh();
 
+-- archive.topic_members lists each (topic, post) once, however many ways the post
+-- belongs: by one of the topic's tags, by two of them, by post_topics, or by its
+-- tags and post_topics both.  The same set as plain SQL's UNION, before and after
+-- every tag membership of the defined topics is made explicit too.
+CREATE VIEW member_checks AS
+WITH plain AS (
+    SELECT c.topic, p.key AS post_key
+    FROM archive.public_posts AS p JOIN archive.topic_catalog AS c ON p.tags && c.tags
+    UNION
+    SELECT pt.topic, pt.post_key
+    FROM archive.post_topics AS pt JOIN archive.public_posts AS p ON p.key = pt.post_key
+)
+SELECT (SELECT count(*) FROM archive.topic_members) AS members,
+       (SELECT count(*) FROM (SELECT 1 FROM archive.topic_members GROUP BY topic, post_key
+                              HAVING count(*) > 1) AS r) AS repeated,
+       NOT EXISTS (SELECT topic, post_key FROM archive.topic_members EXCEPT SELECT * FROM plain)
+           AND NOT EXISTS (SELECT * FROM plain EXCEPT SELECT topic, post_key FROM archive.topic_members) AS same_as_plain_sql,
+       (SELECT count(*) FROM archive.public_posts AS p JOIN archive.topic_catalog AS c
+          ON cardinality(ARRAY(SELECT unnest(p.tags) INTERSECT SELECT unnest(c.tags))) > 1) AS by_two_tags,
+       (SELECT count(*) FROM archive.post_topics AS pt JOIN archive.public_posts AS p ON p.key = pt.post_key
+          JOIN archive.topic_catalog AS c ON c.topic = pt.topic AND p.tags && c.tags) AS by_tags_and_post_topics;
+SELECT * FROM member_checks;
+BEGIN;
+INSERT INTO archive.post_topics (topic, post_key)
+SELECT m.topic, m.post_key FROM archive.topic_members AS m
+ON CONFLICT DO NOTHING;
+SELECT * FROM member_checks;
+ROLLBACK;
+DROP VIEW member_checks;
+
 SELECT topic, post_count, definition FROM archive.topic_pages
 WHERE topic IN ('quantum', 'gardening', 'launch', 'series', 'essays', 'musings', 'notes', 'secrets',
                 'retrospectives')
