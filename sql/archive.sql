@@ -1481,8 +1481,14 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             IF clock_timestamp() - started >= notice_after THEN
                 RAISE NOTICE 'archive refresh, % s: %', round(extract(epoch FROM clock_timestamp() - started), 1), phase;
             END IF;
-            DELETE FROM archive.topic_months AS tm
-            WHERE tm.topic = ANY (whole_topics) OR NOT catalog_tags ? tm.topic;
+            -- (topics gone from the catalog only when it changed: finding them reads every
+            -- topic month, 0.3 s at a million posts, where the whole topics are looked up)
+            IF catalog_changed THEN
+                DELETE FROM archive.topic_months AS tm
+                WHERE tm.topic = ANY (whole_topics) OR NOT catalog_tags ? tm.topic;
+            ELSE
+                DELETE FROM archive.topic_months AS tm WHERE tm.topic = ANY (whole_topics);
+            END IF;
             -- A pair's row is updated from the changed posts alone: the posts it listed that
             -- did not change are members as they were (a topic whose tags changed is summarised
             -- whole), so the new row is the stored one less the changed posts' old versions
