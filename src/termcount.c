@@ -149,6 +149,7 @@ struct TermCounts
 };
 
 static void termcounts_prune(TermCounts *tc);
+static bool stem_totals_fit(const TermCount *terms, int nterms, int64 rows);
 
 /* A copy of a long key in the summary's context. */
 static const char *
@@ -636,7 +637,8 @@ view_find(const TermCountsView *view, const int *slots, uint32 size,
  * (sign 1) or taken out (sign -1), as a summary of the given capacity, rows
  * and error; NULL when that summary would hold more than 2 * capacity terms
  * (it would prune), or when delta takes out a term base does not hold as
- * often.  Both are read in place, in canonical order.
+ * often or leaves a count above the rows (it took out rows that were not
+ * part of base).  Both are read in place, in canonical order.
  *
  * A refresh updates a month of a topic (hundreds of posts) by taking out
  * and adding the few posts that changed.  Merging tables would build one
@@ -701,6 +703,15 @@ adjust_flat(const TermCountsView *base, const TermCountsView *delta, int sign,
 		else
 			terms[nterms++] = changed[j++];
 	}
+	/*
+	 * What a summary must hold to be read back (see read_flat): no count above
+	 * the rows (terms[0] has the largest), no stem's words above them either.
+	 * A union of two summaries always does; taking out rows that were not part
+	 * of base may not.
+	 */
+	if (sign < 0 && ((nterms > 0 && terms[0].count > rows) ||
+					 (base->kind == TERMS_MOTIFS && !stem_totals_fit(terms, nterms, rows))))
+		return NULL;
 	flat = write_flat(base->kind, capacity, rows, error, terms, nterms, prefix, len);
 	pfree(terms);
 	pfree(changed);
@@ -734,9 +745,10 @@ termcounts_union_flat(const TermCountsView *a, const TermCountsView *b, int32 mi
  * exactly.  It is exact only when neither summary pruned (a pruned count is
  * a lower bound, and the terms pruning dropped are unknown) and sub is part
  * of from: every term of sub counted in from at least as often, and no more
- * rows.  A term whose count falls to zero leaves the summary, so the result
- * is the summary of the remaining rows, term for term (what a summary made
- * from them alone would hold).
+ * rows (and nothing left counted in more rows than are left).  A term whose
+ * count falls to zero leaves the summary, so the result is the summary of
+ * the remaining rows, term for term (what a summary made from them alone
+ * would hold).
  */
 char *
 termcounts_subtract_flat(const TermCountsView *from, const TermCountsView *sub,
@@ -839,16 +851,17 @@ check_flat_key(SummaryOrigin origin, TermKind kind, const char *key, uint32 keyl
 }
 
 /*
- * Check that the words of each stem of a motif summary add up to no more than
+ * Whether the words of each stem of a motif summary add up to no more than
  * rows: each title counts a stem once, so a stem's total is at most rows.
  * The totals are kept in a hash table by stem (the key up to its NUL).
  */
-static void
-check_stem_totals(SummaryOrigin origin, const TermCount *terms, int nterms, int64 rows)
+static bool
+stem_totals_fit(const TermCount *terms, int nterms, int64 rows)
 {
 	stemtotals_hash *totals = stemtotals_create(CurrentMemoryContext, Max(nterms, 16), NULL);
+	bool		fit = true;
 
-	for (int i = 0; i < nterms; i++)
+	for (int i = 0; i < nterms && fit; i++)
 	{
 		StemTotal  *stem;
 		bool		found;
@@ -856,11 +869,11 @@ check_stem_totals(SummaryOrigin origin, const TermCount *terms, int nterms, int6
 		stem = stemtotals_insert(totals, termkey_make(terms[i].key, strlen(terms[i].key)), &found);
 		if (!found)
 			stem->total = 0;
-		if (terms[i].count > rows - stem->total)
-			bad_summary(origin, "stem count out of range");
+		fit = terms[i].count <= rows - stem->total;
 		stem->total += terms[i].count;
 	}
 	stemtotals_destroy(totals);
+	return fit;
 }
 
 /*
@@ -953,8 +966,8 @@ read_flat(const char *data, Size len, bool canonical, SummaryOrigin origin,
 	if (data != end)
 		bad_summary(origin, "trailing bytes");
 	check_no_repeats(origin, view);
-	if (view->kind == TERMS_MOTIFS)
-		check_stem_totals(origin, view->terms, nterms, view->rows);
+	if (view->kind == TERMS_MOTIFS && !stem_totals_fit(view->terms, nterms, view->rows))
+		bad_summary(origin, "stem count out of range");
 }
 
 /*
