@@ -135,7 +135,6 @@ jsonform_time(const char *str, int len)
 				offset_minute;
 	int64		fraction = 0;
 	int			fraction_digits = 0;
-	const char *at = str + 19;
 	const char *end = str + len;
 
 	if (len >= 25 &&
@@ -144,6 +143,9 @@ jsonform_time(const char *str, int len)
 		read_digits(str + 11, 2, &hour) && str[13] == ':' && read_digits(str + 14, 2, &minute) &&
 		str[16] == ':' && read_digits(str + 17, 2, &second))
 	{
+		/* after the seconds: within the string, which holds at least 25 bytes */
+		const char *at = str + 19;
+
 		if (*at == '.')
 		{
 			for (at++; at < end && *at >= '0' && *at <= '9' && fraction_digits < 7; at++)
