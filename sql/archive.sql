@@ -687,8 +687,8 @@ COMMENT ON COLUMN archive.topic_catalog.pitfalls IS 'Editorial pitfalls, listed 
 COMMENT ON COLUMN archive.topic_catalog.tags IS 'The topic''s normalised tags';
 COMMENT ON COLUMN archive.topic_catalog.implicit IS 'True for a topic made from a tag because archive.topics is empty';
 
-CREATE VIEW archive.topic_members WITH (security_invoker) AS
-SELECT c.topic, p.key AS post_key
+CREATE VIEW archive.topic_member_posts WITH (security_invoker) AS
+SELECT c.topic, p.key AS post_key, p.url, p.slug, p.title, p.summary, p.published_at, p.tags, p.authors
 FROM archive.public_posts AS p
 CROSS JOIN LATERAL unnest(p.tags) WITH ORDINALITY AS pt(tag, n)
 JOIN (SELECT t.topic, t.tags AS topic_tags, unnest(t.tags) AS tag FROM archive.topic_catalog AS t) AS c
@@ -701,9 +701,25 @@ WHERE NOT EXISTS (SELECT 1 FROM unnest(p.tags) WITH ORDINALITY AS e(tag, n)
                   WHERE e.n < pt.n AND e.tag = ANY (c.topic_tags))
   AND NOT EXISTS (SELECT 1 FROM archive.post_topics AS x WHERE x.topic = c.topic AND x.post_key = p.key)
 UNION ALL
-SELECT pt.topic, pt.post_key
+SELECT pt.topic, p.key, p.url, p.slug, p.title, p.summary, p.published_at, p.tags, p.authors
 FROM archive.post_topics AS pt
 JOIN archive.public_posts AS p ON p.key = pt.post_key;
+COMMENT ON VIEW archive.topic_member_posts IS
+    'Which public posts belong to which topic, each membership once with the post''s columns as archive.public_posts has them';
+COMMENT ON COLUMN archive.topic_member_posts.topic IS 'Slug of the topic';
+COMMENT ON COLUMN archive.topic_member_posts.post_key IS 'Key of a public post that belongs to it';
+COMMENT ON COLUMN archive.topic_member_posts.url IS 'Address of the post';
+COMMENT ON COLUMN archive.topic_member_posts.slug IS 'The post''s slug';
+COMMENT ON COLUMN archive.topic_member_posts.title IS 'Title of the post';
+COMMENT ON COLUMN archive.topic_member_posts.summary IS 'Short summary of the post';
+COMMENT ON COLUMN archive.topic_member_posts.published_at IS 'Publication time; NULL for an undated post';
+COMMENT ON COLUMN archive.topic_member_posts.tags IS 'The post''s distinct normalised tags';
+COMMENT ON COLUMN archive.topic_member_posts.authors IS 'Author names';
+
+-- (the columns a query does not read are never computed: listing the memberships
+-- reads only the posts' keys and tags)
+CREATE VIEW archive.topic_members WITH (security_invoker) AS
+SELECT m.topic, m.post_key FROM archive.topic_member_posts AS m;
 COMMENT ON VIEW archive.topic_members IS
     'Which public posts belong to which topic: by a topic tag or by an explicit membership';
 COMMENT ON COLUMN archive.topic_members.topic IS 'Slug of the topic';
@@ -861,21 +877,26 @@ CREATE FUNCTION archive.topic_months_query(memberships text) RETURNS text
     SET search_path = pg_catalog, pg_temp
     AS $$
     -- The one query that summarises memberships into topic_months rows, for EXECUTE:
-    -- memberships is a FROM item without an alias, of two columns, a topic and a post
-    -- key, its pairs distinct; a post that is not public counts nowhere.
-    -- (Grouped by the topic in the C collation: the sort a full refresh groups two
-    -- million memberships with compares abbreviated keys, not strcoll, 4 s faster at a
-    -- million posts; the groups are the same in every deterministic collation.)
-    SELECT 'SELECT m.topic COLLATE "C", archive.month_of(p.published_at), count(*)::integer,
-                   archive.topic_span(p.published_at), archive.tag_counts_agg(p.tags),
-                   archive.title_terms_agg(p.title),
-                   archive.references_agg(p.key, p.title, p.url, p.summary, p.tags, p.published_at)
-            FROM ' || memberships || ' AS m(topic, post_key)
-            JOIN archive.public_posts AS p ON p.key = m.post_key
+    -- memberships is a FROM item without an alias with the columns of
+    -- archive.topic_member_posts, its memberships distinct and its posts public.
+    -- (The posts come with the memberships: joined to archive.public_posts again, a full
+    -- refresh at a million posts hashed every post twice, 4 s of its 20 s summarising.
+    -- Grouped by the topic in the C collation: the sort compares abbreviated keys, not
+    -- strcoll, 4 s faster there; the groups are the same in every deterministic
+    -- collation.  Sorted in a subquery of its own: from the view the planner guessed
+    -- 40,000 groups of 292,017, hashed them and spilled, 23 s against 15 s.)
+    SELECT 'SELECT m.topic, m.month, count(*)::integer,
+                   archive.topic_span(m.published_at), archive.tag_counts_agg(m.tags),
+                   archive.title_terms_agg(m.title),
+                   archive.references_agg(m.post_key, m.title, m.url, m.summary, m.tags, m.published_at)
+            FROM (SELECT m.topic COLLATE "C" AS topic, archive.month_of(m.published_at) AS month,
+                         m.post_key, m.url, m.title, m.summary, m.published_at, m.tags
+                  FROM ' || memberships || ' AS m
+                  ORDER BY 1, 2) AS m
             GROUP BY 1, 2'
     $$;
 COMMENT ON FUNCTION archive.topic_months_query(text) IS
-    'The query (text, for EXECUTE) that summarises the memberships of a FROM item of two columns, a topic and a post key, into topic_months rows';
+    'The query (text, for EXECUTE) that summarises the memberships of a FROM item with the columns of archive.topic_member_posts into topic_months rows';
 
 CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
     RETURNS SETOF archive.topic_months
@@ -889,7 +910,10 @@ CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
         -- planned without them: unnest was guessed at 10 rows, and the posts looked up
         -- one index probe at a time even for the two million memberships of a full
         -- refresh at a million posts, three times slower than hashing them.
-        RETURN QUERY EXECUTE archive.topic_months_query('unnest($1, $2)')
+        RETURN QUERY EXECUTE archive.topic_months_query(
+                '(SELECT m.topic, p.key AS post_key, p.url, p.slug, p.title, p.summary, p.published_at, p.tags, p.authors
+                  FROM unnest($1, $2) AS m(topic, post_key)
+                  JOIN archive.public_posts AS p ON p.key = m.post_key)')
             USING topics, post_keys;
     END
     $$;
@@ -906,11 +930,10 @@ CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
     -- of whole topics (only_months NULL), or of everything (both NULL).
     SELECT s.*
     FROM (SELECT array_agg(m.topic) AS topics, array_agg(m.post_key) AS post_keys
-          FROM archive.topic_members AS m
-          JOIN archive.public_posts AS p ON p.key = m.post_key
+          FROM archive.topic_member_posts AS m
           WHERE only_topics IS NULL
              OR (only_months IS NULL AND m.topic = ANY (only_topics))
-             OR (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))) AS a
+             OR (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))) AS a
     CROSS JOIN LATERAL archive.summarize_memberships(a.topics, a.post_keys) AS s
     $$;
 COMMENT ON FUNCTION archive.summarize_topic_months(text[], date[]) IS
@@ -1395,7 +1418,7 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             -- (half a gigabyte at a million posts) went through two tuplestores on disk,
             -- 39 s against 27 s.
             DELETE FROM archive.topic_months;
-            EXECUTE 'INSERT INTO archive.topic_months ' || archive.topic_months_query('archive.topic_members');
+            EXECUTE 'INSERT INTO archive.topic_months ' || archive.topic_months_query('archive.topic_member_posts');
             phase := 'summarising the archive by month';
             PERFORM set_config('application_name', 'archive refresh 4/5: ' || phase, true);
             IF clock_timestamp() - started >= notice_after THEN
@@ -1452,12 +1475,9 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             SELECT array_agg(DISTINCT c.post_key) INTO changed_keys
             FROM archive.changes AS c WHERE c.change_id = ANY (read_ids) AND c.post_key IS NOT NULL;
             SELECT array_agg(m.topic), array_agg(m.post_key) INTO added_topics, added_keys
-            FROM archive.topic_members AS m
-            JOIN archive.public_posts AS p ON p.key = m.post_key
-            -- (the key test on both sides: on p alone is what lets the planner look the
-            -- changed posts up rather than hash every post)
-            WHERE m.post_key = ANY (changed_keys) AND p.key = ANY (changed_keys)
-              AND (m.topic, archive.month_of(p.published_at)) IN (SELECT * FROM unnest(pair_topics, pair_months))
+            FROM archive.topic_member_posts AS m
+            WHERE m.post_key = ANY (changed_keys)
+              AND (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest(pair_topics, pair_months))
               AND NOT (m.topic = ANY (coalesce(whole_topics, '{}')));
             -- The archive's tags changed in the months of a post's versions unless every logged
             -- version of it has its tags and month now, and an even number were logged: a post
@@ -1553,13 +1573,12 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                   JOIN archive.public_posts AS p ON p.key = a.key
                   JOIN unwritten AS w ON w.topic = a.topic AND w.month = archive.month_of(p.published_at)) AS k;
             IF resummarised_topics IS NOT NULL THEN
-                EXECUTE 'INSERT INTO archive.topic_months '
-                        || archive.topic_months_query('unnest($1, $2)')
-                    USING resummarised_topics, resummarised_keys;
+                INSERT INTO archive.topic_months
+                SELECT * FROM archive.summarize_memberships(resummarised_topics, resummarised_keys);
             END IF;
             IF whole_topics IS NOT NULL THEN
                 EXECUTE 'INSERT INTO archive.topic_months '
-                        || archive.topic_months_query('(SELECT m.topic, m.post_key FROM archive.topic_members AS m
+                        || archive.topic_months_query('(SELECT * FROM archive.topic_member_posts AS m
                                                         WHERE m.topic = ANY ($1))')
                     USING whole_topics;
             END IF;

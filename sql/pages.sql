@@ -239,7 +239,9 @@ SELECT mode, topics_recomputed, posts_read FROM archive.refresh();
 -- archive.topic_members lists each (topic, post) once, however many ways the post
 -- belongs: by one of the topic's tags, by two of them, by post_topics, or by its
 -- tags and post_topics both.  The same set as plain SQL's UNION, before and after
--- every tag membership of the defined topics is made explicit too.
+-- every tag membership of the defined topics is made explicit too; and
+-- archive.topic_member_posts is the same memberships, each with its public post's
+-- every column.
 CREATE VIEW member_checks AS
 WITH plain AS (
     SELECT c.topic, p.key AS post_key
@@ -256,7 +258,12 @@ SELECT (SELECT count(*) FROM archive.topic_members) AS members,
        (SELECT count(*) FROM archive.public_posts AS p JOIN archive.topic_catalog AS c
           ON cardinality(ARRAY(SELECT unnest(p.tags) INTERSECT SELECT unnest(c.tags))) > 1) AS by_two_tags,
        (SELECT count(*) FROM archive.post_topics AS pt JOIN archive.public_posts AS p ON p.key = pt.post_key
-          JOIN archive.topic_catalog AS c ON c.topic = pt.topic AND p.tags && c.tags) AS by_tags_and_post_topics;
+          JOIN archive.topic_catalog AS c ON c.topic = pt.topic AND p.tags && c.tags) AS by_tags_and_post_topics,
+       (SELECT count(*) FROM archive.topic_member_posts) AS member_posts,
+       NOT EXISTS (SELECT * FROM archive.topic_member_posts
+                   EXCEPT SELECT m.topic, p.* FROM plain AS m JOIN archive.public_posts AS p ON p.key = m.post_key)
+           AND NOT EXISTS (SELECT m.topic, p.* FROM plain AS m JOIN archive.public_posts AS p ON p.key = m.post_key
+                           EXCEPT SELECT * FROM archive.topic_member_posts) AS member_posts_as_plain_sql;
 SELECT * FROM member_checks;
 BEGIN;
 INSERT INTO archive.post_topics (topic, post_key)

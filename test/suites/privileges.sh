@@ -15,7 +15,8 @@
 #   nobody_views      every view raises 42501 for that role
 #   rls_*             with row-level security on archive.posts and archive.topics and a policy
 #                     letting a reader see only some rows, the security_invoker views post_source,
-#                     public_posts, topic_catalog and topic_members show the reader exactly those;
+#                     public_posts, topic_catalog, topic_member_posts and topic_members show the
+#                     reader exactly those;
 #                     topic_pages needs SELECT on page_records (42501 without it) and honours a
 #                     policy on page_records, as do topic_markdown and topic_html
 #   drafts            draft and private posts appear in no page, record or summary; a post turned
@@ -199,7 +200,7 @@ check_rows nobody_views "
   SELECT what, outcome, sqlstate FROM priv.calls
   WHERE who = 'nobody' AND what LIKE 'SELECT FROM %' AND what <> 'SELECT FROM archive.filler_words'
     AND coalesce(sqlstate, '') <> '42501'
-    AND (what ~ 'archive\.(post_source|public_posts|topic_catalog|topic_members|topic_pages|refresh_status)\$'
+    AND (what ~ 'archive\.(post_source|public_posts|topic_catalog|topic_member_posts|topic_members|topic_pages|refresh_status)\$'
          OR result ~* 'zz(marker|draft|private|turns)|fieldnotes')"
 echo "privileges: as a role with schema usage only: $(in_db -A -t -c "
   SELECT count(*) FILTER (WHERE sqlstate = '42501') || ' calls refused (42501), ' ||
@@ -212,8 +213,8 @@ echo "privileges: as a role with schema usage only: $(in_db -A -t -c "
 run <<SQL
 GRANT USAGE ON SCHEMA archive TO $reader;
 GRANT SELECT ON archive.posts, archive.topics, archive.post_topics TO $reader;
-GRANT SELECT ON archive.post_source, archive.public_posts, archive.topic_catalog, archive.topic_members,
-                archive.topic_pages TO $reader;
+GRANT SELECT ON archive.post_source, archive.public_posts, archive.topic_catalog, archive.topic_member_posts,
+                archive.topic_members, archive.topic_pages TO $reader;
 ALTER TABLE archive.posts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE archive.topics ENABLE ROW LEVEL SECURITY;
 CREATE POLICY reader_posts ON archive.posts FOR SELECT TO $reader
@@ -248,6 +249,10 @@ check_rows rls_topic_members "$(as_reader "
   (SELECT topic, post_key FROM archive.topic_members EXCEPT SELECT topic, post_key FROM priv.reader_members)
   UNION ALL (SELECT topic, post_key FROM priv.reader_members EXCEPT SELECT topic, post_key FROM archive.topic_members)
   UNION ALL SELECT 'no members seen', NULL WHERE NOT EXISTS (SELECT 1 FROM archive.topic_members)")"
+check_rows rls_topic_member_posts "$(as_reader "
+  (SELECT topic, post_key FROM archive.topic_member_posts EXCEPT SELECT topic, post_key FROM priv.reader_members)
+  UNION ALL (SELECT topic, post_key FROM priv.reader_members EXCEPT SELECT topic, post_key FROM archive.topic_member_posts)
+  UNION ALL SELECT 'draft shown: ' || post_key, NULL FROM archive.topic_member_posts WHERE post_key = 'marker-draft'")"
 check_rows rls_topic_pages_needs_grant "
   SET ROLE $reader;
   DO \$\$ BEGIN
