@@ -303,13 +303,15 @@ month_of(TimestampTz ts)
 }
 
 /*
- * Read a flat span into a new state in mcxt, checking everything: version,
- * counts, months ascending and positive, their sum, and that first and last
- * fall in the first and last month.  Any failure is an ERROR, which one
- * depends on the origin (see bad_span).
+ * Add a flat span to a state, checking everything: version, counts, months
+ * ascending and positive, their sum, and that first and last fall in the
+ * first and last month.  Any failure is an ERROR, which one depends on the
+ * origin (see bad_span); the state is then half-merged and must not be used
+ * again (an aggregate's is dropped with the query).  A union adds each stored
+ * span this way, without building a state for it.
  */
-static SpanState *
-span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin)
+static void
+span_add_flat(SpanState *dst, const char *data, Size len, SpanOrigin origin)
 {
 	uint8		version;
 	uint8		reserved[3];
@@ -318,7 +320,6 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin
 	int64		undated;
 	TimestampTz first;
 	TimestampTz last;
-	SpanState  *state;
 	int64		sum = 0;
 	int32		prev = 0;
 
@@ -342,17 +343,29 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin
 		   !IS_VALID_TIMESTAMP(first) || !IS_VALID_TIMESTAMP(last) || first > last))
 		bad_span(origin, "first and last out of range");
 
-	state = span_create(mcxt);
-	state->posts = posts;
-	state->undated = undated;
-	state->first = first;
-	state->last = last;
+	if (posts > undated)
+	{
+		if (dst->posts == dst->undated)
+		{
+			dst->first = first;
+			dst->last = last;
+		}
+		else
+		{
+			dst->first = Min(dst->first, first);
+			dst->last = Max(dst->last, last);
+		}
+	}
+	dst->posts += posts;
+	dst->undated += undated;
+	dst->cached_entry = NULL;
 	data += SPAN_HEADER_SIZE;
 	for (int i = 0; i < nmonths; i++)
 	{
 		int32		month;
 		int64		count;
 		bool		found;
+		MonthEntry *entry;
 
 		memcpy(&month, data, 4);
 		memcpy(&count, data + 4, 8);
@@ -363,12 +376,24 @@ span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin
 			bad_span(origin, "months out of order");
 		if ((i == 0 && month != month_of(first)) || (i == nmonths - 1 && month != month_of(last)))
 			bad_span(origin, "first or last outside the first or last month");
-		monthtab_insert(state->months, month, &found)->posts = count;
+		entry = monthtab_insert(dst->months, month, &found);
+		if (!found)
+			entry->posts = 0;
+		entry->posts += count;
 		sum += count;
 		prev = month;
 	}
 	if (sum != posts - undated)
 		bad_span(origin, "months do not add up to the dated posts");
+}
+
+/* Read a flat span into a new state in mcxt, checked in full (span_add_flat). */
+static SpanState *
+span_unflatten(MemoryContext mcxt, const char *data, Size len, SpanOrigin origin)
+{
+	SpanState  *state = span_create(mcxt);
+
+	span_add_flat(state, data, len, origin);
 	return state;
 }
 
@@ -686,6 +711,7 @@ archive_span_union_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = span_aggregate_context(fcinfo);
 	SpanState  *state;
+	bytea	   *flat;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -694,7 +720,8 @@ archive_span_union_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
 	}
 	state = PG_ARGISNULL(0) ? span_create(aggcontext) : (SpanState *) PG_GETARG_POINTER(0);
-	span_merge(state, span_arg(fcinfo, 1));
+	flat = PG_GETARG_BYTEA_PP(1);
+	span_add_flat(state, VARDATA_ANY(flat), VARSIZE_ANY_EXHDR(flat), FROM_STORED);
 	PG_RETURN_POINTER(state);
 }
 
