@@ -48,6 +48,23 @@ FROM (VALUES ('Go'), ('  Design   Systems  '), (E'design\t\nsystems'), (E'\x01go
              (E'no\u00a0break')     -- U+00A0 is no ASCII blank: kept as it is
      ) v(t);
 
+-- normalize_tags: the distinct normalised tags in order of first appearance.  An
+-- array that is already that (few distinct normal tags, no NULL, lower bound 1)
+-- comes back as it is; each case below that is not takes the long way, and both
+-- ways give a plain array from 1.
+SELECT a AS tags, archive.normalize_tags(a) AS normalised,
+       array_lower(archive.normalize_tags(a), 1) AS lower_bound
+FROM (VALUES (ARRAY['go', 'testing', 'design systems']),           -- already normal
+             (ARRAY['go', 'testing', 'go']),                       -- a repeat
+             (ARRAY['go', NULL, 'testing']),                       -- a NULL
+             (ARRAY['Go', 'testing']),                             -- to fold
+             (ARRAY['go', ' testing']),                            -- to trim
+             ('[0:1]={go,testing}'::text[]),                       -- lower bound 0
+             (ARRAY[]::text[]),
+             (ARRAY(SELECT 't' || i FROM generate_series(1, 17) AS i)),  -- 17 tags
+             (ARRAY(SELECT 't' || (i % 16) FROM generate_series(1, 17) AS i))
+     ) AS v(a);
+
 -- The analyst's query: each topic's neighbouring tags, leaving out its own.
 -- By hand (own tags normalised: databases {postgres}, frontend {css, design systems}):
 --   databases: posts 1, 2, 3, 4, 5, 6, 11 (7 rows, posts 5 and 6 without tags)
