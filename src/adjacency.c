@@ -91,9 +91,6 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 	RowTag	   *own = NULL;
 	int			ntags = 0;
 	int			nown = 0;
-	RowTag	  **counted;
-	uint32	   *hashes;
-	int			ncounted = 0;
 
 	if (PG_NARGS() > 2)
 		termagg_set_limit(state, fcinfo, 2);
@@ -104,8 +101,6 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(state);
 
 	ntags = normalized_tags(PG_GETARG_ARRAYTYPE_P(1), &tags);
-	counted = palloc(sizeof(RowTag *) * Max(ntags, 1));
-	hashes = palloc(sizeof(uint32) * Max(ntags, 1));
 	if (ntags > 16)
 		qsort(tags, ntags, sizeof(RowTag), rowtag_compare);
 	else
@@ -121,7 +116,6 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 			tags[j] = tag;
 		}
 	}
-	/* the distinct tags that count, hashed and prefetched, then added */
 	for (int i = 0; i < ntags; i++)
 	{
 		bool		is_own = false;
@@ -130,14 +124,8 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 			continue;
 		for (int j = 0; j < nown && !is_own; j++)
 			is_own = rowtag_compare(&own[j], &tags[i]) == 0;
-		if (is_own)
-			continue;
-		counted[ncounted] = &tags[i];
-		hashes[ncounted] = termcounts_hash(tags[i].str, tags[i].len);
-		termcounts_prefetch(state->counts, hashes[ncounted]);
-		ncounted++;
+		if (!is_own)
+			termcounts_add(state->counts, tags[i].str, tags[i].len, 1);
 	}
-	for (int i = 0; i < ncounted; i++)
-		termcounts_add_hashed(state->counts, counted[i]->str, counted[i]->len, hashes[i], 1);
 	PG_RETURN_POINTER(state);
 }

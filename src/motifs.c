@@ -590,12 +590,6 @@ add_title(TermCounts *tc, MotifCache *cache, text *title)
 			words[j] = words[j - 1];
 		words[j] = word;
 	}
-	/* each stem's slot prefetched first, so the title's adds wait for memory together */
-	for (int i = 0; i < cache->nwords; i++)
-	{
-		if (words[i].key != NULL)
-			termcounts_prefetch(tc, words[i].keyhash);
-	}
 	for (int i = 0; i < cache->nwords; i++)
 	{
 		if (i > 0 && stem_cmp(&words[i - 1], &words[i]) == 0)

@@ -257,18 +257,6 @@ termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
 }
 
 /*
- * Start loading the table slot where a key of this hash would be.  A group's
- * table is one of thousands (one per topic, for tags and for titles), far
- * beyond the caches, so each add waits for memory; a row's handful of terms
- * prefetched before they are added wait for it together.
- */
-void
-termcounts_prefetch(const TermCounts *tc, uint32 hash)
-{
-	__builtin_prefetch(&tc->table->data[hash & tc->table->sizemask]);
-}
-
-/*
  * Add a term that is not in the summary yet, with its termcounts_hash
  * (reading a flat form, whose terms are checked to be distinct); no prune.
  */

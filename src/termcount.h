@@ -72,7 +72,6 @@ extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
 						   int64 count);
 extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
 								  uint32 hash, int64 count);
-extern void termcounts_prefetch(const TermCounts *tc, uint32 hash);
 extern void termcounts_merge(TermCounts *dst, const TermCounts *src);
 extern void termcounts_merge_view(TermCounts *dst, const TermCountsView *src);
 extern void termcounts_as_view(const TermCounts *tc, TermCountsView *view);
