@@ -303,6 +303,31 @@ month_of(TimestampTz ts)
 }
 
 /*
+ * Add another span's posts, undated posts, first and last to a state (its
+ * months are the caller's); first and last count only where posts are dated.
+ */
+static void
+span_add_totals(SpanState *dst, int64 posts, int64 undated, TimestampTz first, TimestampTz last)
+{
+	if (posts > undated)
+	{
+		if (dst->posts == dst->undated)
+		{
+			dst->first = first;
+			dst->last = last;
+		}
+		else
+		{
+			dst->first = Min(dst->first, first);
+			dst->last = Max(dst->last, last);
+		}
+	}
+	dst->posts += posts;
+	dst->undated += undated;
+	dst->cached_entry = NULL;
+}
+
+/*
  * Add a flat span to a state, checking everything: version, counts, months
  * ascending and positive, their sum, and that first and last fall in the
  * first and last month.  Any failure is an ERROR, which one depends on the
@@ -343,22 +368,7 @@ span_add_flat(SpanState *dst, const char *data, Size len, SpanOrigin origin)
 		   !IS_VALID_TIMESTAMP(first) || !IS_VALID_TIMESTAMP(last) || first > last))
 		bad_span(origin, "first and last out of range");
 
-	if (posts > undated)
-	{
-		if (dst->posts == dst->undated)
-		{
-			dst->first = first;
-			dst->last = last;
-		}
-		else
-		{
-			dst->first = Min(dst->first, first);
-			dst->last = Max(dst->last, last);
-		}
-	}
-	dst->posts += posts;
-	dst->undated += undated;
-	dst->cached_entry = NULL;
+	span_add_totals(dst, posts, undated, first, last);
 	data += SPAN_HEADER_SIZE;
 	for (int i = 0; i < nmonths; i++)
 	{
@@ -404,21 +414,7 @@ span_merge(SpanState *dst, const SpanState *src)
 	monthtab_iterator it;
 	MonthEntry *entry;
 
-	if (src->posts > src->undated)
-	{
-		if (dst->posts == dst->undated)
-		{
-			dst->first = src->first;
-			dst->last = src->last;
-		}
-		else
-		{
-			dst->first = Min(dst->first, src->first);
-			dst->last = Max(dst->last, src->last);
-		}
-	}
-	dst->posts += src->posts;
-	dst->undated += src->undated;
+	span_add_totals(dst, src->posts, src->undated, src->first, src->last);
 	monthtab_start_iterate(src->months, &it);
 	while ((entry = monthtab_iterate(src->months, &it)) != NULL)
 	{
@@ -429,7 +425,6 @@ span_merge(SpanState *dst, const SpanState *src)
 			mine->posts = 0;
 		mine->posts += entry->posts;
 	}
-	dst->cached_entry = NULL;
 }
 
 /* A span argument as a state in the current context. */
