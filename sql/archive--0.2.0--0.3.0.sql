@@ -378,11 +378,12 @@ CREATE FUNCTION archive.topic_months_query(memberships text) RETURNS text
     -- memberships is a FROM item without an alias with the columns of
     -- archive.topic_member_posts, its memberships distinct and its posts public.
     -- (The posts come with the memberships: joined to archive.public_posts again, a full
-    -- refresh at a million posts hashed every post twice, 4 s of its 20 s summarising.
-    -- Grouped by the topic in the C collation: the sort compares abbreviated keys, not
-    -- strcoll, 4 s faster there; the groups are the same in every deterministic
-    -- collation.  Sorted in a subquery of its own: from the view the planner guessed
-    -- 40,000 groups of 292,017, hashed them and spilled, 23 s against 15 s.)
+    -- refresh hashed every post twice; at a million posts, in six alternated runs, the
+    -- query took 17.4-19.1 s that way and 14.8-18.0 s this way.  Grouped by the topic in
+    -- the C collation: the sort compares abbreviated keys, not strcoll, 4 s faster there;
+    -- the groups are the same in every deterministic collation.  Sorted in a subquery of
+    -- its own: from the view the planner guessed 40,000 groups of 292,017, hashed them
+    -- and spilled, 22.8 s against 15.6 s.)
     SELECT 'SELECT m.topic, m.month, count(*)::integer,
                    archive.topic_span(m.published_at), archive.tag_counts_agg(m.tags),
                    archive.title_terms_agg(m.title),
