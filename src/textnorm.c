@@ -264,8 +264,8 @@ position_compare(const void *a, const void *b)
  * Whether an array's tags are what normalize_tags would make of them: a plain
  * one-dimensional array from 1 (or an empty one) of a few distinct tags that
  * need nothing done.  Most stored tag arrays are; they are returned as they
- * are, without building the same array again (a third of the function's time
- * over a million posts).
+ * are, without building the same array again (normalize_tags over a million
+ * posts' tags, in alternated runs: 830-865 ms, then 460-466 ms).
  */
 static bool
 tags_already_normal(ArrayType *array, Datum *datums, int n)
