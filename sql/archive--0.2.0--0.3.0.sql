@@ -419,22 +419,25 @@ CREATE FUNCTION archive.summarize_memberships(topics text[], post_keys text[])
 COMMENT ON FUNCTION archive.summarize_memberships(text[], text[]) IS
     'topic_months rows of the given distinct (topic, post) memberships: the refresh''s way of summarising only what changed';
 
--- Summaries of topic months, now through archive.summarize_memberships.
+-- Summaries of topic months, from the memberships with their posts.
 CREATE OR REPLACE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
                                                only_months date[] DEFAULT NULL)
     RETURNS SETOF archive.topic_months
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
-    -- of whole topics (only_months NULL), or of everything (both NULL).
-    SELECT s.*
-    FROM (SELECT array_agg(m.topic) AS topics, array_agg(m.post_key) AS post_keys
-          FROM archive.topic_member_posts AS m
-          WHERE only_topics IS NULL
-             OR (only_months IS NULL AND m.topic = ANY (only_topics))
-             OR (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest(only_topics, only_months))) AS a
-    CROSS JOIN LATERAL archive.summarize_memberships(a.topics, a.post_keys) AS s
+    BEGIN
+        -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
+        -- of whole topics (only_months NULL), or of everything (both NULL): the
+        -- memberships with their posts, summarised as they are (gathered into arrays
+        -- for archive.summarize_memberships, the posts were joined a second time).
+        RETURN QUERY EXECUTE archive.topic_months_query(
+                '(SELECT * FROM archive.topic_member_posts AS m
+                  WHERE $1 IS NULL
+                     OR ($2 IS NULL AND m.topic = ANY ($1))
+                     OR (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest($1, $2)))')
+            USING only_topics, only_months;
+    END
     $$;
 
 -- The refresh: pairs updated from the changed posts, archive months only where tags moved.

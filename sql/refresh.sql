@@ -529,6 +529,35 @@ SELECT * FROM pg_temp.status;
 SELECT name FROM archive.topic_pages WHERE topic = 'testing';
 SELECT * FROM pg_temp.differs_from_full();
 
+-- archive.summarize_topic_months gives the rows the refresh stored: every one,
+-- those of whole topics, and those of (topic, month) pairs.
+CREATE TEMP VIEW stored_months AS
+SELECT topic, month, posts, span::text AS span, tags::text AS tags, titles::text AS titles, refs
+FROM archive.topic_months;
+CREATE FUNCTION pg_temp.summarized_months(topics text[], months date[])
+    RETURNS TABLE (topic text, month date, posts integer, span text, tags text, titles text, refs jsonb)
+    LANGUAGE sql AS $$
+    SELECT s.topic, s.month, s.posts, s.span::text, s.tags::text, s.titles::text, s.refs
+    FROM archive.summarize_topic_months(topics, months) AS s
+    $$;
+SELECT w.what, c.rows,
+       NOT EXISTS (SELECT * FROM pg_temp.summarized_months(w.topics, w.months)
+                   EXCEPT SELECT * FROM stored_months AS m
+                   WHERE w.topics IS NULL
+                      OR (w.months IS NULL AND m.topic = ANY (w.topics))
+                      OR (m.topic, m.month) IN (SELECT * FROM unnest(w.topics, w.months)))
+       AND NOT EXISTS (SELECT * FROM stored_months AS m
+                       WHERE w.topics IS NULL
+                          OR (w.months IS NULL AND m.topic = ANY (w.topics))
+                          OR (m.topic, m.month) IN (SELECT * FROM unnest(w.topics, w.months))
+                       EXCEPT SELECT * FROM pg_temp.summarized_months(w.topics, w.months)) AS same_as_stored
+FROM (SELECT 'everything' AS what, NULL::text[] AS topics, NULL::date[] AS months
+      UNION ALL SELECT 'whole topics', ARRAY['testing', 'databases'], NULL
+      UNION ALL SELECT 'pairs', array_agg(m.topic ORDER BY m.topic, m.month), array_agg(m.month ORDER BY m.topic, m.month)
+                FROM (SELECT topic, month FROM archive.topic_months ORDER BY month DESC, topic LIMIT 3) AS m) AS w
+CROSS JOIN LATERAL (SELECT count(*) AS rows FROM pg_temp.summarized_months(w.topics, w.months)) AS c(rows);
+DROP VIEW stored_months;
+
 -- A refresh inside a transaction that rolls back leaves the changes pending.
 BEGIN;
 UPDATE archive.topics SET name = 'Testing' WHERE slug = 'testing';
