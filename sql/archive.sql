@@ -1036,20 +1036,23 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         LEFT JOIN strongest AS st ON st.topic = c.topic
     ),
     path AS (
-        SELECT p.topic,
-               jsonb_agg(jsonb_build_object('role', p.role, 'title', p.ref -> 'title', 'url', p.ref -> 'url',
-                                            'published_at', p.ref -> 'published_at',
-                                            'shared_tags', to_jsonb(p.shared))
-                         ORDER BY p.ord) AS steps
-        FROM (SELECT r.topic, s.ord, s.role, r.refs -> s.role AS ref,
-                     CASE WHEN s.role = 'central'
-                          THEN ARRAY(SELECT t.tag FROM unnest(r.strongest) WITH ORDINALITY AS t(tag, rank)
-                                     WHERE r.refs -> 'central' -> 'tags' ? t.tag ORDER BY t.rank)
-                          ELSE '{}'::text[] END AS shared
-              FROM reading AS r
-              CROSS JOIN (VALUES (1, 'newest'), (2, 'central'), (3, 'oldest')) AS s(ord, role)
-              WHERE jsonb_typeof(r.refs -> s.role) = 'object') AS p
-        GROUP BY p.topic
+        SELECT r.topic,
+               -- (each topic's steps on their own: ordered in one sort of every topic's
+               -- steps, with their references, the sort went to disk, 0.4 s of assembling
+               -- 1,800 pages at a million posts)
+               (SELECT jsonb_agg(jsonb_build_object('role', s.role, 'title', x.ref -> 'title', 'url', x.ref -> 'url',
+                                                    'published_at', x.ref -> 'published_at',
+                                                    'shared_tags', to_jsonb(x.shared))
+                                 ORDER BY s.ord)
+                FROM (VALUES (1, 'newest'), (2, 'central'), (3, 'oldest')) AS s(ord, role)
+                CROSS JOIN LATERAL (
+                    SELECT r.refs -> s.role AS ref,
+                           CASE WHEN s.role = 'central'
+                                THEN ARRAY(SELECT t.tag FROM unnest(r.strongest) WITH ORDINALITY AS t(tag, rank)
+                                           WHERE r.refs -> 'central' -> 'tags' ? t.tag ORDER BY t.rank)
+                                ELSE '{}'::text[] END AS shared) AS x
+                WHERE jsonb_typeof(x.ref) = 'object') AS steps
+        FROM reading AS r
     )
     SELECT c.topic, f.span,
            jsonb_build_object(
