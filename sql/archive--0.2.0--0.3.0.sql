@@ -19,8 +19,10 @@
  * and reading path come from one pass over its months (the new aggregate
  * archive.reading_refs_agg), an incremental refresh merges a topic month's
  * reference list with the new archive.references_merge and its summaries with
- * the new archive.termcounts_union, and the summary and page columns are
- * compressed with lz4 where the server has it.
+ * the new archive.termcounts_union, the pages are rendered by the new
+ * archive.page_render (each record read once for its prose, Markdown and
+ * HTML), and the summary and page columns are compressed with lz4 where the
+ * server has it.
  *
  * It also counts the implicit topics of archive.topic_catalog with the new
  * archive.public_tag_counts, a tag summary at the largest capacity: in 0.2.0
@@ -50,6 +52,14 @@ CREATE FUNCTION archive.termcounts_subtract(summary archive.termcounts, removed 
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION archive.termcounts_subtract(archive.termcounts, archive.termcounts) IS
     'The summary without the rows that removed summarises (the inverse of a union); NULL unless both are exact (max_error 0) and removed is part of summary';
+
+-- A page's prose, Markdown and HTML in one call: a refresh read each record three times.
+CREATE FUNCTION archive.page_render(record jsonb, OUT prose jsonb, OUT markdown text, OUT html text)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'archive_page_render'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_render(jsonb) IS
+    'A topic page record as archive.page_prose, archive.page_markdown and archive.page_html give it, in one call that reads the record and writes the page''s sentences once for the three';
 
 -- A post's topics, looked up by the refresh for each changed post: without it,
 -- every membership was read to find those of a few thousand posts.
@@ -747,10 +757,12 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         ),
         -- a full refresh renders every page again (the renderer may have changed)
         -- but rewrites only the pages whose record or rendering differs
+        -- (in one call: the three functions apart read every record three times, and
+        -- took 3.1-3.8 s for 2,000 pages at a million posts against 1.7-2.6 s)
         rendered AS MATERIALIZED (
-            SELECT c.*, archive.page_prose(c.record) AS prose,
-                   archive.page_markdown(c.record) AS markdown, archive.page_html(c.record) AS html
+            SELECT c.*, r.prose, r.markdown, r.html
             FROM computed AS c
+            CROSS JOIN LATERAL archive.page_render(c.record) AS r
         ),
         upserted AS (
             INSERT INTO archive.page_records AS p

@@ -425,6 +425,13 @@ CREATE FUNCTION archive.page_html(record jsonb) RETURNS text
 COMMENT ON FUNCTION archive.page_html(jsonb) IS
     'A topic page record as a standalone HTML5 document (inline style, no script, no external assets): the page''s text rendered from its cmark tree in safe mode, with an inline SVG chart of posts per year drawn from numbers only';
 
+CREATE FUNCTION archive.page_render(record jsonb, OUT prose jsonb, OUT markdown text, OUT html text)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'archive_page_render'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION archive.page_render(jsonb) IS
+    'A topic page record as archive.page_prose, archive.page_markdown and archive.page_html give it, in one call that reads the record and writes the page''s sentences once for the three';
+
 -- ===========================================================================
 -- The store: posts, topics, memberships, and where posts come from
 -- ===========================================================================
@@ -1643,10 +1650,12 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
         ),
         -- a full refresh renders every page again (the renderer may have changed)
         -- but rewrites only the pages whose record or rendering differs
+        -- (in one call: the three functions apart read every record three times, and
+        -- took 3.1-3.8 s for 2,000 pages at a million posts against 1.7-2.6 s)
         rendered AS MATERIALIZED (
-            SELECT c.*, archive.page_prose(c.record) AS prose,
-                   archive.page_markdown(c.record) AS markdown, archive.page_html(c.record) AS html
+            SELECT c.*, r.prose, r.markdown, r.html
             FROM computed AS c
+            CROSS JOIN LATERAL archive.page_render(c.record) AS r
         ),
         upserted AS (
             INSERT INTO archive.page_records AS p

@@ -1,7 +1,8 @@
 --
 -- render: archive.markdown_to_html (cmark through the palloc allocator, safe
 -- HTML, the archive.max_markdown_bytes cap) and the topic page functions
--- archive.page_prose, archive.page_markdown and archive.page_html.
+-- archive.page_prose, archive.page_markdown and archive.page_html, and
+-- archive.page_render, the three in one call.
 --
 -- Page records carry times with offsets; the page shows them in UTC whatever
 -- the TimeZone (pg_regress runs with PST8PDT).
@@ -11,7 +12,8 @@ SELECT p.oid::regprocedure AS function, p.provolatile, p.proisstrict, p.proparal
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS has_comment
 FROM pg_proc p
 WHERE p.oid IN ('archive.markdown_to_html(text)'::regprocedure, 'archive.page_prose(jsonb)'::regprocedure,
-                'archive.page_markdown(jsonb)'::regprocedure, 'archive.page_html(jsonb)'::regprocedure)
+                'archive.page_markdown(jsonb)'::regprocedure, 'archive.page_html(jsonb)'::regprocedure,
+                'archive.page_render(jsonb)'::regprocedure)
 ORDER BY 1::text;
 
 -- ---------------------------------------------------------------------------
@@ -286,6 +288,13 @@ FROM (SELECT label, archive.page_html(record) AS html, archive.page_markdown(rec
       FROM pages) p
 ORDER BY label;
 
+-- archive.page_render gives what the three functions give, each record read
+-- once (the charts below are checked the same way).
+SELECT label, r.prose = archive.page_prose(record) AS prose, r.markdown = archive.page_markdown(record) AS markdown,
+       r.html = archive.page_html(record) AS html
+FROM pages CROSS JOIN LATERAL archive.page_render(record) AS r
+ORDER BY label;
+
 -- ---------------------------------------------------------------------------
 -- The chart: posts per year from posts_per_month, every year from the first
 -- to the last with posts (years with none shown; months of no posts and JSON
@@ -332,6 +341,10 @@ SELECT c.label,
 FROM charts AS c,
      LATERAL (SELECT substring(archive.page_html(c.record) FROM E'<figure class="chart">\n.*?</figure>\n') AS figure) AS f
 ORDER BY c.label;
+SELECT c.label, r.prose = archive.page_prose(c.record) AS prose, r.markdown = archive.page_markdown(c.record) AS markdown,
+       r.html = archive.page_html(c.record) AS html
+FROM charts AS c CROSS JOIN LATERAL archive.page_render(c.record) AS r
+ORDER BY c.label;
 
 -- Malformed records.
 SELECT archive.page_prose('[]');
@@ -351,7 +364,10 @@ SELECT archive.page_markdown('{"posts_per_month": {"2020-01": -1}}');
 SELECT archive.page_markdown('{"posts_per_month": {"2020-01": 9223372036854775807, "2020-02": 1}}');
 -- Records are at most 16 MB, which keeps a page's HTML far from cmark's limits.
 SELECT archive.page_html(jsonb_build_object('name', repeat('x', 16 * 1024 * 1024)));
+SELECT archive.page_render('{"advice": [1]}');
+SELECT archive.page_render(jsonb_build_object('name', repeat('x', 16 * 1024 * 1024)));
 SELECT archive.page_prose(NULL) IS NULL AS strict;
+SELECT archive.page_render(NULL) IS NULL AS strict;
 
 -- cmark 0.30 writes U+FFFE and U+FFFF as the single bytes FE and FF, which are
 -- not UTF-8; they are written back as the characters, so a post titled with one

@@ -4,8 +4,9 @@
  *	  The topic page: a page record (jsonb, built by the views, read by
  *	  page_record.c) made into the page's sentences, which
  *	  archive.page_prose returns as plain text and archive.page_markdown and
- *	  archive.page_html render from one cmark node tree.  Every sentence of
- *	  a topic page is written here.
+ *	  archive.page_html render from one cmark node tree; archive.page_render
+ *	  gives the three from one reading of the record.  Every sentence of a
+ *	  topic page is written here.
  *
  * Sentences.  A sentence, or a run of them, is a line: a list of spans,
  * each a text and, for a linked title or tag, its url.  page_build() writes
@@ -56,6 +57,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
@@ -141,7 +143,7 @@ typedef struct PageSection
 } PageSection;
 
 /* The page: every line of it, in order. */
-typedef struct Page
+typedef struct TopicPage
 {
 	const char *title;
 	List	   *definition;
@@ -152,7 +154,7 @@ typedef struct Page
 	PageSection references;
 	List	   *path_entries;	/* PathEntry * */
 	PageChart	chart;			/* shown after the definition when it has years */
-} Page;
+} TopicPage;
 
 static void sayf(List **line, const char *fmt,...) pg_attribute_printf(2, 3);
 
@@ -544,7 +546,7 @@ path_why(PagePost *post)
 
 /* The suggested reading path: each post linked, then why it is on the path. */
 static void
-path_section(PageRecord *r, Page *page)
+path_section(PageRecord *r, TopicPage *page)
 {
 	ListCell   *lc;
 
@@ -611,10 +613,10 @@ references_section(PageRecord *r, PageSection *section)
 }
 
 /* Write every line of the page from its record. */
-static Page *
+static TopicPage *
 page_build(PageRecord *r)
 {
-	Page	   *page = palloc0(sizeof(Page));
+	TopicPage	   *page = palloc0(sizeof(TopicPage));
 
 	page->title = r->name;
 	page->definition = definition_line(r);
@@ -786,7 +788,7 @@ tree_chart(PageChart *chart, cmark_mem *mem)
 
 /* The top of the page, a tree of its own: the title and the definition. */
 static cmark_node *
-tree_top(Page *page, cmark_mem *mem)
+tree_top(TopicPage *page, cmark_mem *mem)
 {
 	cmark_node *doc = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
 
@@ -797,7 +799,7 @@ tree_top(Page *page, cmark_mem *mem)
 
 /* Append the page's sections to a tree. */
 static void
-tree_sections(cmark_node *doc, Page *page, cmark_mem *mem)
+tree_sections(cmark_node *doc, TopicPage *page, cmark_mem *mem)
 {
 	tree_section(doc, &page->claims, mem);
 	tree_section(doc, &page->advice, mem);
@@ -918,10 +920,9 @@ append_json_string(StringInfo buf, const char *str)
 }
 
 /* The page's sentences as plain text, in a jsonb object. */
-Jsonb *
-page_prose(PageRecord *record)
+static Jsonb *
+prose_of_page(TopicPage *page)
 {
-	Page	   *page = page_build(record);
 	StringInfoData buf;
 	ListCell   *lc;
 
@@ -952,10 +953,9 @@ page_prose(PageRecord *record)
 }
 
 /* The page as CommonMark: the title, the definition, the chart as text, the sections. */
-char *
-page_markdown(PageRecord *record)
+static char *
+markdown_of_page(TopicPage *page)
 {
-	Page	   *page = page_build(record);
 	cmark_mem  *mem = render_begin();
 	cmark_node *doc = tree_top(page, mem);
 	char	   *markdown;
@@ -978,10 +978,9 @@ page_markdown(PageRecord *record)
  * SVG is markup, nothing is fetched), as a second line behind cmark's safe
  * mode.
  */
-char *
-page_html(PageRecord *record)
+static char *
+html_of_page(TopicPage *page)
 {
-	Page	   *page = page_build(record);
 	cmark_mem  *mem = render_begin();
 	cmark_node *rest = cmark_node_new_with_mem(CMARK_NODE_DOCUMENT, mem);
 	StringInfoData article;
@@ -1019,6 +1018,27 @@ page_html(PageRecord *record)
 	return buf.data;
 }
 
+/* The sentences of a record's page as plain text, in a jsonb object. */
+Jsonb *
+page_prose(PageRecord *record)
+{
+	return prose_of_page(page_build(record));
+}
+
+/* A record's page as CommonMark. */
+char *
+page_markdown(PageRecord *record)
+{
+	return markdown_of_page(page_build(record));
+}
+
+/* A record's page as a standalone HTML5 document. */
+char *
+page_html(PageRecord *record)
+{
+	return html_of_page(page_build(record));
+}
+
 /* archive.page_prose(record jsonb): the page's sentences as plain text. */
 PG_FUNCTION_INFO_V1(archive_page_prose);
 Datum
@@ -1041,4 +1061,26 @@ Datum
 archive_page_html(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(page_html(page_record_read(PG_GETARG_JSONB_P(0)))));
+}
+
+/*
+ * archive.page_render(record jsonb): the page's prose, Markdown and HTML
+ * together, the record read and the page's sentences written once for the
+ * three.
+ */
+PG_FUNCTION_INFO_V1(archive_page_render);
+Datum
+archive_page_render(PG_FUNCTION_ARGS)
+{
+	TopicPage	   *page = page_build(page_record_read(PG_GETARG_JSONB_P(0)));
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "archive.page_render must return a row");
+	values[0] = JsonbPGetDatum(prose_of_page(page));
+	values[1] = PointerGetDatum(cstring_to_text(markdown_of_page(page)));
+	values[2] = PointerGetDatum(cstring_to_text(html_of_page(page)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
