@@ -616,7 +616,7 @@ references_section(PageRecord *r, PageSection *section)
 static TopicPage *
 page_build(PageRecord *r)
 {
-	TopicPage	   *page = palloc0(sizeof(TopicPage));
+	TopicPage  *page = palloc0(sizeof(TopicPage));
 
 	page->title = r->name;
 	page->definition = definition_line(r);
@@ -1072,7 +1072,7 @@ PG_FUNCTION_INFO_V1(archive_page_render);
 Datum
 archive_page_render(PG_FUNCTION_ARGS)
 {
-	TopicPage	   *page = page_build(page_record_read(PG_GETARG_JSONB_P(0)));
+	TopicPage  *page = page_build(page_record_read(PG_GETARG_JSONB_P(0)));
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
