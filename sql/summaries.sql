@@ -71,6 +71,12 @@ SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": 0, "terms": [["go",
 SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": 0, "terms": [["go", -1]]}'::archive.termcounts;
 SELECT '{"kind": "motifs", "capacity": 16, "rows": 3, "error": 0,
          "terms": [["test", "tests", 2], ["test", "testing", 2]]}'::archive.termcounts;
+-- stems are whole: "test", "tests" and "tes" (stems that begin one another)
+-- are three stems, each within rows; a second word of "test" puts it above
+SELECT archive.rows('{"kind": "motifs", "capacity": 16, "rows": 3, "error": 0,
+         "terms": [["test", "testing", 3], ["tests", "tests", 3], ["tes", "tes", 3]]}'::archive.termcounts);
+SELECT archive.rows('{"kind": "motifs", "capacity": 16, "rows": 3, "error": 0,
+         "terms": [["test", "testing", 2], ["tests", "tests", 3], ["tes", "tes", 3], ["test", "tested", 2]]}'::archive.termcounts);
 -- error and rows out of range
 SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": 2, "terms": []}'::archive.termcounts;
 SELECT '{"kind": "tags", "capacity": 16, "rows": 1, "error": -1, "terms": []}'::archive.termcounts;
