@@ -297,6 +297,23 @@ FROM sum_wire, LATERAL (VALUES
     ('ab -> aa: aa twice, other counts', set_byte(b, 53, ascii('a'))),
     ('the two terms of count 1 swapped', substr(b, 1, 40) || substr(b, 55, 14) || substr(b, 41, 14))
 ) AS c(edit, bytes);
+-- A motif term on the wire: stem, NUL, word ("go" NUL "going" at offsets
+-- 38-45); a byte above ASCII sends the key to the encoding check, so a
+-- word with one that is valid reads back as it was.
+CREATE TEMP TABLE motif_wire AS
+    SELECT archive.termcounts_send('{"kind": "motifs", "capacity": 16, "rows": 1, "error": 0,
+                                     "terms": [["go", "going", 1]]}') AS b;
+SELECT c.edit, pg_temp.termcounts_recv_text(c.bytes) AS received
+FROM motif_wire, LATERAL (VALUES
+    ('as sent', b),
+    ('a second NUL in the word', set_byte(b, 43, 0)),
+    ('NUL first', set_byte(b, 38, 0)),
+    ('stem not UTF-8', set_byte(b, 38, 255)),
+    ('word not UTF-8', set_byte(b, 45, 255))
+) AS c(edit, bytes);
+SELECT pg_temp.termcounts_recv_text(archive.termcounts_send(s)) = s::text AS non_ascii_round_trip
+FROM (VALUES ('{"kind": "motifs", "capacity": 16, "rows": 1, "error": 0, "terms": [["caf\u00e9", "caf\u00e9s", 1]]}'::archive.termcounts),
+             ('{"kind": "tags", "capacity": 16, "rows": 1, "error": 0, "terms": [["caf\u00e9", 1]]}'::archive.termcounts)) AS v(s);
 RESET DateStyle;
 
 -- termcounts_subtract: the inverse of a union, where it is exact.  Taking a

@@ -802,30 +802,46 @@ termcounts_tag_is_normal(const char *key, uint32 keylen)
 	return keylen > 0;
 }
 
-/* Check one key of a flat summary: length, encoding, and the shape of its kind. */
+/*
+ * Check one key of a flat summary: length, encoding, and the shape of its
+ * kind.  The key's bytes are looked at once, for NUL bytes and for bytes
+ * above ASCII; pg_verifymbstr checks only a key that has the latter (ASCII
+ * without NUL is valid in every server encoding), where it was called for
+ * every key of every stored summary read.
+ */
 static void
 check_flat_key(SummaryOrigin origin, TermKind kind, const char *key, uint32 keylen)
 {
-	const char *nul = memchr(key, '\0', keylen);
+	unsigned char bits = 0;
+	uint32		nuls = 0;
+	uint32		nul_at = 0;
 
 	if (keylen == 0 || keylen > TERMCOUNT_MAX_KEY * 2 + 1)
 		bad_summary(origin, "term of bad length");
+	for (uint32 i = 0; i < keylen; i++)
+	{
+		unsigned char c = (unsigned char) key[i];
+
+		bits |= c;
+		if (c == '\0' && nuls++ == 0)
+			nul_at = i;
+	}
 	if (kind == TERMS_TAGS)
 	{
-		if (nul != NULL)
+		if (nuls > 0)
 			bad_summary(origin, "tag holds a NUL byte");
-		if (!pg_verifymbstr(key, keylen, true))
+		if (IS_HIGHBIT_SET(bits) && !pg_verifymbstr(key, keylen, true))
 			bad_summary(origin, "tag is not valid in the database encoding");
 		if (!termcounts_tag_is_normal(key, keylen))
 			bad_summary(origin, "tag is not normalised");
 		return;
 	}
 	/* motif keys: stem NUL surface, both non-empty, one NUL only */
-	if (nul == NULL || nul == key || nul == key + keylen - 1 ||
-		memchr(nul + 1, '\0', keylen - (nul - key) - 1) != NULL)
+	if (nuls != 1 || nul_at == 0 || nul_at == keylen - 1)
 		bad_summary(origin, "motif term is not stem and word");
-	if (!pg_verifymbstr(key, nul - key, true) ||
-		!pg_verifymbstr(nul + 1, keylen - (nul - key) - 1, true))
+	if (IS_HIGHBIT_SET(bits) &&
+		(!pg_verifymbstr(key, nul_at, true) ||
+		 !pg_verifymbstr(key + nul_at + 1, keylen - nul_at - 1, true)))
 		bad_summary(origin, "motif term is not valid in the database encoding");
 }
 
