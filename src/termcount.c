@@ -104,7 +104,6 @@ termkey_make(const char *str, uint32 len)
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
-
 /*
  * Where a summary being read comes from, which decides the error a malformed
  * one raises: the type's text or binary input (invalid input), or a stored
