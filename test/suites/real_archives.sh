@@ -22,6 +22,10 @@
 #   html_elements   the html has only the page's own elements (no markup from the data, no script);
 #                   the chart figure only the SVG elements the page writes
 #   refresh_stable  a second refresh, nothing having changed, rewrites no page
+#   parallel_pages  a full refresh assembles the pages in parallel: auto_explain shows its
+#                   CREATE TABLE AS of the pages run as a Parallel Append with workers launched
+#   serial_pages    a full refresh with max_parallel_workers_per_gather = 0 (one process assembles
+#                   every page) rewrites no page: the pages are those the processes made together
 # Prints one line per check, the refresh times, and "SUITE-COUNT: <passed> <failed>"; per failed
 # check, its differing rows. Needs PGHOST, PGPORT, PGUSER (set by test/run), a superuser (it raises
 # archive.max_markdown_bytes: 18F pages have over 64 kB of Markdown) and the extension installed.
@@ -172,6 +176,17 @@ SQL
     GROUP BY 1, 2, 3"
   check refresh_stable "
     SELECT '$mode2' AS mode, $topics2 AS topics_rewritten WHERE '$mode2' <> 'incremental' OR $topics2 <> 0"
+  explained=$(in_db -c "SET archive.max_markdown_bytes = '16MB'" -c "LOAD 'auto_explain'" \
+    -c "SET auto_explain.log_min_duration = 0" -c "SET auto_explain.log_nested_statements = on" \
+    -c "SET auto_explain.log_analyze = on" -c "SET auto_explain.log_timing = off" \
+    -c "SET client_min_messages = log" -c "SELECT mode FROM archive.refresh(full => true)" 2>&1 |
+    awk '/CREATE TEMPORARY TABLE archive_assembled_pages/ { on = 1 } on && /^LOG:/ { on = 0 } on')
+  launched=$(grep -o 'Workers Launched: [0-9]*' <<<"$explained" | head -n 1 || true)
+  check_that "$archive: parallel_pages" "$(grep -q 'Parallel Append' <<<"$explained" &&
+    [[ ${launched##* } -gt 0 ]] && echo 1 || echo 0)" "${launched:-no parallel plan}"
+  check_rows "$archive: serial_pages" "
+    SELECT mode, topics_recomputed FROM archive.refresh(full => true) WHERE topics_recomputed <> 0" \
+    -c "SET archive.max_markdown_bytes = '16MB'" -c "SET max_parallel_workers_per_gather = 0"
 
   admin -c "DROP DATABASE $db WITH (FORCE)"
   db=
