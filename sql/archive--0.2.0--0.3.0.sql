@@ -21,8 +21,9 @@
  * reference list with the new archive.references_merge and its summaries with
  * the new archive.termcounts_union, the pages are rendered by the new
  * archive.page_render (each record read once for its prose, Markdown and
- * HTML), and the summary and page columns are compressed with lz4 where the
- * server has it.
+ * HTML) and assembled in parallel (one archive.page_figures call per
+ * process, through a temporary table), and the summary and page columns
+ * are compressed with lz4 where the server has it.
  *
  * It also counts the implicit topics of archive.topic_catalog with the new
  * archive.public_tag_counts, a tag summary at the largest capacity: in 0.2.0
@@ -791,9 +792,6 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                  WHERE $2 OR old.record IS DISTINCT FROM f.record', group_start, group_end);
             group_start := group_end + 1;
         END LOOP;
-        IF to_regclass('pg_temp.archive_assembled_pages') IS NOT NULL THEN
-            DROP TABLE pg_temp.archive_assembled_pages;  -- left by a refresh earlier in this transaction that failed and was caught
-        END IF;
         BEGIN
             PERFORM set_config('default_toast_compression', 'lz4', true);
         EXCEPTION WHEN invalid_parameter_value THEN
@@ -848,7 +846,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
             WHERE NOT catalog_tags ? p.topic
         )
         SELECT count(*) INTO recomputed FROM upserted;
-        DROP TABLE pg_temp.archive_assembled_pages;
+        DROP TABLE pg_temp.archive_assembled_pages;  -- (a failed refresh's goes with its rollback)
 
         DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
         IF catalog_changed THEN

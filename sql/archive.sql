@@ -1684,9 +1684,6 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
                  WHERE $2 OR old.record IS DISTINCT FROM f.record', group_start, group_end);
             group_start := group_end + 1;
         END LOOP;
-        IF to_regclass('pg_temp.archive_assembled_pages') IS NOT NULL THEN
-            DROP TABLE pg_temp.archive_assembled_pages;  -- left by a refresh earlier in this transaction that failed and was caught
-        END IF;
         BEGIN
             PERFORM set_config('default_toast_compression', 'lz4', true);
         EXCEPTION WHEN invalid_parameter_value THEN
@@ -1741,7 +1738,7 @@ CREATE FUNCTION archive.refresh(full boolean DEFAULT false)
             WHERE NOT catalog_tags ? p.topic
         )
         SELECT count(*) INTO recomputed FROM upserted;
-        DROP TABLE pg_temp.archive_assembled_pages;
+        DROP TABLE pg_temp.archive_assembled_pages;  -- (a failed refresh's goes with its rollback)
 
         DELETE FROM archive.changes AS c WHERE c.change_id = ANY (read_ids);
         IF catalog_changed THEN

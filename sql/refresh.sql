@@ -559,8 +559,11 @@ CROSS JOIN LATERAL (SELECT count(*) AS rows FROM pg_temp.summarized_months(w.top
 DROP VIEW stored_months;
 
 -- A refresh inside a transaction that rolls back leaves the changes pending.
+-- A second refresh in the same transaction finds nothing left to do (the
+-- first dropped its temporary table of assembled pages).
 BEGIN;
 UPDATE archive.topics SET name = 'Testing' WHERE slug = 'testing';
+SELECT * FROM pg_temp.refresh_step();
 SELECT * FROM pg_temp.refresh_step();
 ROLLBACK;
 SELECT * FROM pg_temp.status;
