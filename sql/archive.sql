@@ -936,14 +936,20 @@ CREATE FUNCTION archive.summarize_topic_months(only_topics text[] DEFAULT NULL,
     AS $$
     BEGIN
         -- Summaries of the given (topic, month) pairs (only_topics[i], only_months[i]),
-        -- of whole topics (only_months NULL), or of everything (both NULL): the
+        -- of whole topics (only_months NULL), or of everything (only_topics NULL): the
         -- memberships with their posts, summarised as they are (gathered into arrays
         -- for archive.summarize_memberships, the posts were joined a second time).
+        -- One filter per case: with the three cases in one filter (OR), the planner
+        -- joined every membership and filtered them after.  At a million posts the
+        -- largest topic took 4.9-5.6 s, now 1.9-2.0 s; three (topic, month) pairs
+        -- 2.2 s, now 0.19 s.
         RETURN QUERY EXECUTE archive.topic_months_query(
-                '(SELECT * FROM archive.topic_member_posts AS m
-                  WHERE $1 IS NULL
-                     OR ($2 IS NULL AND m.topic = ANY ($1))
-                     OR (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest($1, $2)))')
+                '(SELECT * FROM archive.topic_member_posts AS m'
+                || CASE WHEN only_topics IS NULL THEN ''
+                        WHEN only_months IS NULL THEN ' WHERE m.topic = ANY ($1)'
+                        ELSE ' WHERE m.topic = ANY ($1)
+                                 AND (m.topic, archive.month_of(m.published_at)) IN (SELECT * FROM unnest($1, $2))' END
+                || ')')
             USING only_topics, only_months;
     END
     $$;
