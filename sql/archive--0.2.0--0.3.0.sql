@@ -22,8 +22,11 @@
  * the new archive.termcounts_union, the pages are rendered by the new
  * archive.page_render (each record read once for its prose, Markdown and
  * HTML) and assembled in parallel (one archive.page_figures call per
- * process, through a temporary table), and the summary and page columns
- * are compressed with lz4 where the server has it.
+ * process, through a temporary table), a page keeps its topic's tag
+ * summary (archive.page_records.tags) so that a change of the archive's tag
+ * counts alone reassembles the untouched topics' pages from their stored
+ * figures, and the summary and page columns are compressed with lz4 where
+ * the server has it.
  *
  * It also counts the implicit topics of archive.topic_catalog with the new
  * archive.public_tag_counts, a tag summary at the largest capacity: in 0.2.0
@@ -230,10 +233,19 @@ CREATE AGGREGATE archive.reading_refs_agg(month date, refs jsonb, strongest text
 COMMENT ON AGGREGATE archive.reading_refs_agg(date, jsonb, text[], integer) IS
     'A topic''s page references (its first max_refs posts, without keys) and reading path (newest, central, oldest post) from its months'' reference lists, as a jsonb object';
 
+-- A page keeps its topic's tag union: a refresh after the archive's tag counts
+-- changed reads it for the topics whose months did not change.  (The first refresh
+-- after this update is a full one, which writes it on every page.)
+ALTER TABLE archive.page_records ADD COLUMN tags archive.termcounts;
+COMMENT ON COLUMN archive.page_records.tags IS
+    'Tag summary of the topic''s posts, its months'' merged as archive.page_figures merges them; NULL without posts. A refresh after a change of the archive''s tag counts reads it for the topics whose months did not change';
+
 -- Page records: adjacent tags through archive.adjacent_tags, references and reading
--- path through archive.reading_refs_agg.
-CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
-    RETURNS TABLE (topic text, span archive.span, record jsonb)
+-- path through archive.reading_refs_agg, the settled topics' figures from their pages.
+-- Its signature changes (the settled topics, and the tag union among its columns).
+DROP FUNCTION archive.page_figures(text[]);
+CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL, settled_topics text[] DEFAULT NULL)
+    RETURNS TABLE (topic text, span archive.span, tags archive.termcounts, record jsonb)
     LANGUAGE sql STABLE PARALLEL SAFE
     -- A call assembles pages at a few milliseconds each: at the default cost (100) the
     -- planner ran the refresh's calls one after another rather than in parallel.
@@ -257,6 +269,8 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
     -- depends on the order of its merges, and a page must not depend on the plan
     -- that read its months.  Each topic's months are read on their own, in the
     -- primary key's order: no sort, no hash of every month, whatever the estimates.
+    -- A settled topic (its months as when its page was written) has them read from
+    -- its page instead: span, tag union and the motifs of its record.
     figures AS (
         SELECT c.topic, m.*
         FROM catalog AS c
@@ -266,6 +280,15 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                    archive.motif_figures_agg(tm.month, tm.posts, tm.titles, 6, 3) AS motifs
             FROM archive.topic_months AS tm
             WHERE tm.topic = c.topic) AS m
+        WHERE NOT (c.topic = ANY (coalesce(settled_topics, '{}')))
+           OR NOT EXISTS (SELECT 1 FROM archive.page_records AS p WHERE p.topic = c.topic)
+        UNION ALL
+        SELECT c.topic, p.span, p.tags,
+               jsonb_build_object('title_motifs', p.record -> 'title_motifs', 'early_motifs', p.record -> 'early_motifs',
+                                  'recent_motifs', p.record -> 'recent_motifs')
+        FROM catalog AS c
+        JOIN archive.page_records AS p ON p.topic = c.topic
+        WHERE c.topic = ANY (settled_topics)
     ),
     -- Adjacent tags: strength = posts carrying the tag * ln(lift), lift = share in
     -- the topic / share in the whole archive; only tags with lift > 1 are neighbours.
@@ -297,22 +320,30 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
         SELECT a.topic, ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(a.tags, '$[0 to 2].term'))) AS tags
         FROM adjacent AS a
     ),
+    -- A settled topic whose three strongest adjacent tags are those of its page keeps
+    -- the page's references and reading path (kept): they depend on nothing else.
     reading AS (
-        SELECT c.topic, st.tags AS strongest,
+        SELECT c.topic, st.tags AS strongest, k.record AS kept,
                -- (the setting in a subquery of its own: read once, not once per month;
                -- archive.settings() builds its jsonb from text, 11% of assembling pages)
-               (SELECT archive.reading_refs_agg(tm.month, tm.refs, st.tags,
-                                                (SELECT (archive.settings() ->> 'page_references')::integer))
-                FROM archive.topic_months AS tm
-                WHERE tm.topic = c.topic) AS refs
+               CASE WHEN k.record IS NULL THEN
+                   (SELECT archive.reading_refs_agg(tm.month, tm.refs, st.tags,
+                                                    (SELECT (archive.settings() ->> 'page_references')::integer))
+                    FROM archive.topic_months AS tm
+                    WHERE tm.topic = c.topic) END AS refs
         FROM catalog AS c
         LEFT JOIN strongest AS st ON st.topic = c.topic
+        LEFT JOIN archive.page_records AS k
+          ON k.topic = c.topic AND c.topic = ANY (settled_topics)
+         AND ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(k.record -> 'adjacent_tags', '$[0 to 2].term')))
+             = coalesce(st.tags, '{}')
     ),
     path AS (
         SELECT r.topic,
                -- (each topic's steps on their own: ordered in one sort of every topic's
                -- steps, with their references, the sort went to disk, 0.4 s of assembling
                -- 1,800 pages at a million posts)
+               CASE WHEN r.kept IS NOT NULL THEN r.kept -> 'reading_path' ELSE
                (SELECT jsonb_agg(jsonb_build_object('role', s.role, 'title', x.ref -> 'title', 'url', x.ref -> 'url',
                                                     'published_at', x.ref -> 'published_at',
                                                     'shared_tags', to_jsonb(x.shared))
@@ -324,10 +355,10 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                                 THEN ARRAY(SELECT t.tag FROM unnest(r.strongest) WITH ORDINALITY AS t(tag, rank)
                                            WHERE r.refs -> 'central' -> 'tags' ? t.tag ORDER BY t.rank)
                                 ELSE '{}'::text[] END AS shared) AS x
-                WHERE jsonb_typeof(x.ref) = 'object') AS steps
+                WHERE jsonb_typeof(x.ref) = 'object') END AS steps
         FROM reading AS r
     )
-    SELECT c.topic, f.span,
+    SELECT c.topic, f.span, f.tag_summary,
            jsonb_build_object(
                'topic', c.topic, 'name', c.name, 'lens', c.lens, 'through_line', c.through_line,
                'advice', to_jsonb(c.advice), 'pitfalls', to_jsonb(c.pitfalls),
@@ -343,13 +374,16 @@ CREATE OR REPLACE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL)
                'early_motifs', coalesce(f.motifs -> 'early_motifs', '[]'),
                'recent_motifs', coalesce(f.motifs -> 'recent_motifs', '[]'),
                'reading_path', coalesce(p.steps, '[]'),
-               'references', coalesce(r.refs -> 'references', '[]'))
+               'references', coalesce(CASE WHEN r.kept IS NOT NULL THEN r.kept -> 'references'
+                                           ELSE r.refs -> 'references' END, '[]'))
     FROM catalog AS c
     LEFT JOIN figures AS f ON f.topic = c.topic
     LEFT JOIN reading AS r ON r.topic = c.topic
     LEFT JOIN adjacent AS a ON a.topic = c.topic
     LEFT JOIN path AS p ON p.topic = c.topic
     $$;
+COMMENT ON FUNCTION archive.page_figures(text[], text[]) IS
+    'The page record (every figure, as jsonb) and tag summary of each topic, or of the given topics, assembled from topic_months and archive_months; the settled topics'' span, tag summary and motifs are read from their pages';
 
 -- Memberships with their posts: a full refresh summarises them without joining the
 -- posts again.  archive.topic_members reads this view, as its invoker (a role that
@@ -510,6 +544,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         posts_summarized bigint := 0;
         recomputed integer;
         assembled_topics text[];
+        settled_topics text[];
         processes integer;
         group_queries text[];
         group_start integer;
@@ -781,6 +816,12 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
               FROM unnest(coalesce(affected, ARRAY(SELECT jsonb_object_keys(catalog_tags)))) AS a(topic)
               WHERE catalog_tags ? a.topic) AS k
         LEFT JOIN archive.page_records AS r ON r.topic = k.topic;
+        -- A page whose topic's months did not change (the archive's tags did, or the topic
+        -- pages it links to) takes their span, tag union and motifs from its stored page:
+        -- merging every month of 2,000 topics took twice the time of the rest of their pages.
+        settled_topics := CASE WHEN recompute_all OR affected IS NOT NULL THEN '{}'
+                               ELSE ARRAY(SELECT t.topic FROM unnest(assembled_topics) AS t(topic)
+                                          WHERE NOT (t.topic = ANY (coalesce(pair_topics, '{}') || coalesce(whole_topics, '{}')))) END;
         processes := greatest(1, least(current_setting('max_parallel_workers_per_gather')::integer + 1,
                                        ceil(cardinality(assembled_topics) / 10.0)::integer));
         -- group g: the topics g + 1, g + 1 + processes, ... of that order, ceil((n - g) / processes)
@@ -791,11 +832,13 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         FOR g IN 0 .. processes - 1 LOOP
             group_end := group_start + (cardinality(assembled_topics) - g + processes - 1) / processes - 1;
             group_queries := group_queries || format(
-                'SELECT f.topic, f.span, f.record, r.prose, r.markdown, r.html
-                 FROM archive.page_figures($1[%s:%s]) AS f
+                'SELECT f.topic, f.span, f.tags, f.record, r.prose, r.markdown, r.html
+                 FROM archive.page_figures($1[%s:%s], $3) AS f
                  LEFT JOIN archive.page_records AS old ON old.topic = f.topic
                  CROSS JOIN LATERAL archive.page_render(f.record) AS r
-                 WHERE $2 OR old.record IS DISTINCT FROM f.record', group_start, group_end);
+                 WHERE $2 OR old.record IS DISTINCT FROM f.record
+                    OR archive.termcounts_send(old.tags) IS DISTINCT FROM archive.termcounts_send(f.tags)',
+                group_start, group_end);
             group_start := group_end + 1;
         END LOOP;
         BEGIN
@@ -805,7 +848,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         END;
         EXECUTE 'CREATE TEMPORARY TABLE archive_assembled_pages ON COMMIT DROP AS '
                 || array_to_string(group_queries, ' UNION ALL ')
-            USING assembled_topics, recompute_all;
+            USING assembled_topics, recompute_all, settled_topics;
         PERFORM set_config('default_toast_compression', caller_compression, true);
         WITH upserted AS (
             INSERT INTO archive.page_records AS p
@@ -829,11 +872,13 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                    c.markdown,
                    c.html,
                    started,
-                   coalesce(upto, state.last_change_id, 0)
+                   coalesce(upto, state.last_change_id, 0),
+                   c.tags
             FROM pg_temp.archive_assembled_pages AS c
             LEFT JOIN archive.page_records AS old ON old.topic = c.topic
             WHERE old.record IS DISTINCT FROM c.record OR old.markdown IS DISTINCT FROM c.markdown
                OR old.html IS DISTINCT FROM c.html
+               OR archive.termcounts_send(old.tags) IS DISTINCT FROM archive.termcounts_send(c.tags)
             ON CONFLICT (topic) DO UPDATE SET
                 name = excluded.name, post_count = excluded.post_count,
                 first_published = excluded.first_published, last_published = excluded.last_published,
@@ -844,7 +889,7 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
                 "references" = excluded."references", definition = excluded.definition,
                 claims = excluded.claims, advice = excluded.advice, pitfalls = excluded.pitfalls,
                 record = excluded.record, markdown = excluded.markdown, html = excluded.html,
-                refreshed_at = excluded.refreshed_at, change_id = excluded.change_id
+                refreshed_at = excluded.refreshed_at, change_id = excluded.change_id, tags = excluded.tags
             RETURNING 1
         ),
         removed AS (
@@ -887,7 +932,8 @@ BEGIN
     ALTER TABLE archive.archive_months ALTER COLUMN tags SET COMPRESSION lz4;
     ALTER TABLE archive.page_records
         ALTER COLUMN "references" SET COMPRESSION lz4, ALTER COLUMN record SET COMPRESSION lz4,
-        ALTER COLUMN markdown SET COMPRESSION lz4, ALTER COLUMN html SET COMPRESSION lz4;
+        ALTER COLUMN markdown SET COMPRESSION lz4, ALTER COLUMN html SET COMPRESSION lz4,
+        ALTER COLUMN tags SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;
 END

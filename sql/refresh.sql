@@ -48,7 +48,7 @@ CREATE FUNCTION pg_temp.differs_from_full()
     BEGIN
         CREATE TEMP TABLE incremental_pages AS
         SELECT p.topic, p.name, p.post_count, p.record, p.markdown, p.html, p.definition, p.claims,
-               p.reading_path, p."references"
+               p.reading_path, p."references", p.tags::text AS tags
         FROM archive.page_records AS p;
         CREATE TEMP TABLE incremental_months AS
         SELECT tm.topic, tm.month, tm.posts, tm.span::text AS span, tm.tags::text AS tags,
@@ -65,7 +65,7 @@ CREATE FUNCTION pg_temp.differs_from_full()
         RETURN QUERY
         WITH full_pages AS (
             SELECT p.topic, p.name, p.post_count, p.record, p.markdown, p.html, p.definition, p.claims,
-                   p.reading_path, p."references"
+                   p.reading_path, p."references", p.tags::text AS tags
             FROM archive.page_records AS p
         ),
         full_months AS (
@@ -568,6 +568,22 @@ SELECT * FROM pg_temp.refresh_step();
 ROLLBACK;
 SELECT * FROM pg_temp.status;
 SELECT name FROM archive.topic_pages WHERE topic = 'testing';
+
+-- A post in no topic moves only the archive's tag counts: every page is assembled
+-- again for its lifts, but a topic whose months did not change takes its span, tag
+-- summary and motifs from its page.  Shown with one page's stored tag summary
+-- emptied: the incremental refresh then finds no adjacent tags for it, and a full
+-- refresh puts them back.
+UPDATE archive.page_records SET tags = NULL WHERE topic = 'databases';
+INSERT INTO archive.posts (key, url, title, published_at, tags)
+VALUES ('lonely', 'https://example.org/lonely', 'A Lonely Post', '2024-03-05', ARRAY['lonely-tag']);
+SELECT mode, rewritten FROM pg_temp.refresh_step();
+SELECT cardinality(adjacent_tags) AS adjacent_tags FROM archive.page_records WHERE topic = 'databases';
+SELECT mode, rewritten FROM pg_temp.refresh_step(true);
+SELECT cardinality(adjacent_tags) AS adjacent_tags FROM archive.page_records WHERE topic = 'databases';
+DELETE FROM archive.posts WHERE key = 'lonely';
+SELECT mode, rewritten FROM pg_temp.refresh_step();
+SELECT * FROM pg_temp.differs_from_full();
 
 -- ---------------------------------------------------------------------------
 -- Scheduling needs pg_cron, which this database does not have

@@ -185,7 +185,7 @@ CREATE FUNCTION suite.mutate(round integer) RETURNS text LANGUAGE plpgsql AS $$
 $$;
 
 -- The pages and summaries as the incremental refresh left them.
-CREATE TABLE suite.inc_pages AS SELECT topic, record, markdown, html FROM archive.page_records WITH NO DATA;
+CREATE TABLE suite.inc_pages AS SELECT topic, record, markdown, html, tags::text AS tags FROM archive.page_records WITH NO DATA;
 CREATE TABLE suite.inc_months AS
 SELECT topic, month, posts, span::text AS span, tags::text AS tags, titles::text AS titles, refs
 FROM archive.topic_months WITH NO DATA;
@@ -193,16 +193,16 @@ CREATE TABLE suite.inc_archive_months AS SELECT month, tags::text AS tags FROM a
 
 CREATE FUNCTION suite.save_incremental() RETURNS void LANGUAGE sql AS $$
     TRUNCATE suite.inc_pages, suite.inc_months, suite.inc_archive_months;
-    INSERT INTO suite.inc_pages SELECT topic, record, markdown, html FROM archive.page_records;
+    INSERT INTO suite.inc_pages SELECT topic, record, markdown, html, tags::text FROM archive.page_records;
     INSERT INTO suite.inc_months
     SELECT topic, month, posts, span::text, tags::text, titles::text, refs FROM archive.topic_months;
     INSERT INTO suite.inc_archive_months SELECT month, tags::text FROM archive.archive_months;
 $$;
 
--- After a full refresh: the topics whose page (record, markdown or html) differs, and the
+-- After a full refresh: the topics whose page (record, markdown, html or tag summary) differs, and the
 -- topic_months and archive_months rows that differ, one line each.
 CREATE FUNCTION suite.differences() RETURNS TABLE (kind text, what text) LANGUAGE sql AS $$
-    WITH full_pages AS (SELECT topic, record, markdown, html FROM archive.page_records),
+    WITH full_pages AS (SELECT topic, record, markdown, html, tags::text AS tags FROM archive.page_records),
     full_months AS (
         SELECT topic, month, posts, span::text AS span, tags::text AS tags, titles::text AS titles, refs
         FROM archive.topic_months
