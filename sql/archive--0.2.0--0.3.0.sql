@@ -335,8 +335,7 @@ CREATE FUNCTION archive.page_figures(only_topics text[] DEFAULT NULL, settled_to
         LEFT JOIN strongest AS st ON st.topic = c.topic
         LEFT JOIN archive.page_records AS k
           ON k.topic = c.topic AND c.topic = ANY (settled_topics)
-         AND ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(k.record -> 'adjacent_tags', '$[0 to 2].term')))
-             = coalesce(st.tags, '{}')
+         AND k.adjacent_tags[1:3] = coalesce(st.tags, '{}')
     ),
     path AS (
         SELECT r.topic,
