@@ -808,7 +808,8 @@ CREATE OR REPLACE FUNCTION archive.refresh(full boolean DEFAULT false)
         -- it was first written with).  (Figures and rendering of 2,000 pages at a million
         -- posts: 7.8 s in one call, 4.7 s in two at once.)  A full refresh renders every
         -- page again (the renderer may have changed) but rewrites only the pages whose
-        -- record or rendering differs; an incremental one renders only changed records.
+        -- record, rendering or tag summary differs; an incremental one renders only the
+        -- pages whose record or tag summary changed.
         SELECT coalesce(array_agg(k.topic ORDER BY coalesce(r.post_count, 0) DESC, k.topic), '{}')
         INTO assembled_topics
         FROM (SELECT DISTINCT a.topic
