@@ -28,6 +28,7 @@ typedef struct RowTag
 {
 	const char *str;
 	int			len;
+	uint32		hash;			/* termcounts_hash, once the tag is to be counted */
 } RowTag;
 
 /* Byte order of normalised tags, to find duplicates in a row. */
@@ -91,6 +92,7 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 	RowTag	   *own = NULL;
 	int			ntags = 0;
 	int			nown = 0;
+	int			ncounted = 0;
 
 	if (PG_NARGS() > 2)
 		termagg_set_limit(state, fcinfo, 2);
@@ -116,6 +118,7 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 			tags[j] = tag;
 		}
 	}
+	/* the tags to count, each with its table slot prefetched, then counted */
 	for (int i = 0; i < ntags; i++)
 	{
 		bool		is_own = false;
@@ -124,8 +127,14 @@ archive_tags_trans(PG_FUNCTION_ARGS)
 			continue;
 		for (int j = 0; j < nown && !is_own; j++)
 			is_own = rowtag_compare(&own[j], &tags[i]) == 0;
-		if (!is_own)
-			termcounts_add(state->counts, tags[i].str, tags[i].len, 1);
+		if (is_own)
+			continue;
+		tags[ncounted] = tags[i];
+		tags[ncounted].hash = termcounts_hash(tags[i].str, tags[i].len);
+		termcounts_prefetch(state->counts, tags[ncounted].hash);
+		ncounted++;
 	}
+	for (int i = 0; i < ncounted; i++)
+		termcounts_add_hashed(state->counts, tags[i].str, tags[i].len, tags[i].hash, 1);
 	PG_RETURN_POINTER(state);
 }

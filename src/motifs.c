@@ -590,6 +590,10 @@ add_title(TermCounts *tc, MotifCache *cache, text *title)
 			words[j] = words[j - 1];
 		words[j] = word;
 	}
+	/* the table slots of all the title's words first, so that their cache misses overlap */
+	for (int i = 0; i < cache->nwords; i++)
+		if (words[i].key != NULL)
+			termcounts_prefetch(tc, words[i].keyhash);
 	for (int i = 0; i < cache->nwords; i++)
 	{
 		if (i > 0 && stem_cmp(&words[i - 1], &words[i]) == 0)

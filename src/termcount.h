@@ -68,6 +68,7 @@ extern int32 termcounts_capacity(const TermCounts *tc);
 extern int	termcounts_nterms(const TermCounts *tc);
 extern void termcounts_add_rows(TermCounts *tc, int64 rows);
 extern uint32 termcounts_hash(const char *key, uint32 keylen);
+extern void termcounts_prefetch(const TermCounts *tc, uint32 hash);
 extern void termcounts_add(TermCounts *tc, const char *key, uint32 keylen,
 						   int64 count);
 extern void termcounts_add_hashed(TermCounts *tc, const char *key, uint32 keylen,
