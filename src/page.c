@@ -63,6 +63,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "page.h"
 #include "render.h"
@@ -1064,6 +1065,28 @@ archive_page_html(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The first block of archive.page_render's memory: reading a record, writing
+ * its page and the three texts take some 700 kB.
+ */
+#define PAGE_CALL_MEMORY (1024 * 1024)
+
+/*
+ * The memory of one archive.page_render call, kept for the next call of the
+ * same query and reset after each.  A refresh renders thousands of pages in
+ * one query: in the per-call memory, grown from 8 kB and freed after every
+ * page, the blocks' malloc, free and page faults took a tenth of its time.
+ */
+static MemoryContext
+page_call_context(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "archive page render",
+														 PAGE_CALL_MEMORY, PAGE_CALL_MEMORY,
+														 ALLOCSET_DEFAULT_MAXSIZE);
+	return fcinfo->flinfo->fn_extra;
+}
+
+/*
  * archive.page_render(record jsonb): the page's prose, Markdown and HTML
  * together, the record read and the page's sentences written once for the
  * three.
@@ -1072,15 +1095,21 @@ PG_FUNCTION_INFO_V1(archive_page_render);
 Datum
 archive_page_render(PG_FUNCTION_ARGS)
 {
+	MemoryContext call_context = page_call_context(fcinfo);
+	MemoryContext caller = MemoryContextSwitchTo(call_context);
 	TopicPage  *page = page_build(page_record_read(PG_GETARG_JSONB_P(0)));
 	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
+	HeapTuple	row;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "archive.page_render must return a row");
 	values[0] = JsonbPGetDatum(prose_of_page(page));
 	values[1] = PointerGetDatum(cstring_to_text(markdown_of_page(page)));
 	values[2] = PointerGetDatum(cstring_to_text(html_of_page(page)));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	MemoryContextSwitchTo(caller);
+	row = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
+	MemoryContextReset(call_context);
+	PG_RETURN_DATUM(HeapTupleGetDatum(row));
 }
