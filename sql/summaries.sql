@@ -487,7 +487,8 @@ SELECT jsonb_agg(jsonb_build_object('key', key, 'title', title, 'url', url, 'sum
                  ORDER BY published_at DESC NULLS LAST, key DESC) AS plain,
        archive.references_agg(key, title, url, summary, tags, published_at) AS built
 FROM ref_posts;
-SELECT built = plain AS same_as_plain_sql FROM plain_refs;
+SELECT built = plain AS same_as_plain_sql, built::text = plain::text AS same_text,
+       built -> 0 ->> 'title' AS newest_title, built -> 2 -> 'tags' AS oldest_tags FROM plain_refs;
 SET TimeZone = 'Asia/Kolkata';
 SELECT built = plain AS same_as_plain_sql_in_kolkata, built -> 2 ->> 'published_at' AS oldest_published_at FROM plain_refs;
 RESET TimeZone;
