@@ -70,8 +70,8 @@
  * The first block of a render's context: a topic page's render takes some
  * 280 kB.  In one block, it is one malloc and one free of the same size,
  * which the C library hands back and forth; grown from 8 kB, it was five
- * blocks, some of them mapped and unmapped, whose page faults took a tenth
- * of archive.page_render.
+ * blocks, some of them mapped and unmapped for every render (see page.c's
+ * page_call_context for what that cost).
  */
 #define RENDER_MEMORY (512 * 1024)
 
