@@ -16,10 +16,10 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "archive.h"
 #include "summary.h"
 #include "textnorm.h"
 
@@ -48,7 +48,6 @@ rowtag_compare(const void *a, const void *b)
 static int
 normalized_tags(ArrayType *array, RowTag **tags)
 {
-	ArrayMetaState text_type = {0};
 	ArrayIterator it;
 	Datum		datum;
 	bool		isnull;
@@ -59,12 +58,7 @@ normalized_tags(ArrayType *array, RowTag **tags)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("tags must be a one-dimensional array")));
 	*tags = palloc(sizeof(RowTag) * Max(ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)), 1));
-	/* the element type given, so that the iterator does not look it up */
-	text_type.element_type = TEXTOID;
-	text_type.typlen = -1;
-	text_type.typbyval = false;
-	text_type.typalign = TYPALIGN_INT;
-	it = array_create_iterator(array, 0, &text_type);
+	it = text_array_iterator(array);
 	while (array_iterate(it, &datum, &isnull))
 	{
 		text	   *t;

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -172,4 +173,21 @@ room_for_one_more(void *items, int n, int *capacity, Size size, const char *too_
 				 errmsg("%s", too_many)));
 	*capacity *= 2;
 	return repalloc(items, size * *capacity);
+}
+
+/*
+ * An iterator over the elements of a text[]: its element type is given, so
+ * that array_create_iterator does not look it up in the catalog on every
+ * call (once per post in the aggregates).
+ */
+ArrayIterator
+text_array_iterator(ArrayType *array)
+{
+	ArrayMetaState text_type = {0};
+
+	text_type.element_type = TEXTOID;
+	text_type.typlen = -1;
+	text_type.typbyval = false;
+	text_type.typalign = TYPALIGN_INT;
+	return array_create_iterator(array, 0, &text_type);
 }

@@ -1,13 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * archive.h
- *	  The module's settings (archive.*), read by the other modules, and the
- *	  one helper for the arrays that grow one element at a time.
+ *	  The module's settings (archive.*), read by the other modules, the one
+ *	  helper for the arrays that grow one element at a time, and the one way
+ *	  to walk a text[].
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ARCHIVE_H
 #define ARCHIVE_H
+
+#include "utils/array.h"
 
 /* archive.summary_capacity: terms a summary keeps exactly before pruning (x2). */
 extern int	archive_summary_capacity;
@@ -31,5 +34,8 @@ extern int	archive_page_references;
 /* items with room for one more element (doubled when full; too_many: the error when it cannot grow). */
 extern void *room_for_one_more(void *items, int n, int *capacity, Size size,
 							   const char *too_many);
+
+/* An iterator over the elements of a text[], its element type given rather than looked up. */
+extern ArrayIterator text_array_iterator(ArrayType *array);
 
 #endif							/* ARCHIVE_H */

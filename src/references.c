@@ -284,7 +284,6 @@ static JsonbValue
 jsonb_tags_value(ArrayType *tags)
 {
 	JsonbValue	jb;
-	ArrayMetaState text_type = {0};
 	ArrayIterator it;
 	Datum		datum;
 	bool		isnull;
@@ -298,12 +297,7 @@ jsonb_tags_value(ArrayType *tags)
 	jb.type = jbvArray;
 	jb.val.array.rawScalar = false;
 	jb.val.array.elems = palloc(sizeof(JsonbValue) * Max(ArrayGetNItems(ARR_NDIM(tags), ARR_DIMS(tags)), 1));
-	/* the element type given, so that the iterator does not look it up */
-	text_type.element_type = TEXTOID;
-	text_type.typlen = -1;
-	text_type.typbyval = false;
-	text_type.typalign = TYPALIGN_INT;
-	it = array_create_iterator(tags, 0, &text_type);
+	it = text_array_iterator(tags);
 	while (array_iterate(it, &datum, &isnull))
 		jb.val.array.elems[n++] = jsonb_text_value(isnull ? NULL : DatumGetTextPP(datum));
 	array_free_iterator(it);
