@@ -368,6 +368,25 @@ SELECT archive.page_render('{"advice": [1]}');
 SELECT archive.page_render(jsonb_build_object('name', repeat('x', 16 * 1024 * 1024)));
 SELECT archive.page_prose(NULL) IS NULL AS strict;
 SELECT archive.page_render(NULL) IS NULL AS strict;
+-- A call that fails leaves the memory page_render keeps between calls as it
+-- was: the same call made again gives the page (errors caught in PL/pgSQL).
+DO $$
+DECLARE
+    records jsonb[] := ARRAY['{"name": "Before"}', '{"advice": [1]}', '{"name": "After"}']::jsonb[];
+    page record;
+    pages text[] := '{}';
+BEGIN
+    FOR i IN 1 .. 3 LOOP
+        BEGIN
+            page := archive.page_render(records[i]);
+            pages := pages || (page.markdown = archive.page_markdown(records[i]))::text;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            pages := pages || 'failed'::text;
+        END;
+    END LOOP;
+    RAISE NOTICE 'page_render after a failed call: %', pages;
+END
+$$;
 
 -- cmark 0.30 writes U+FFFE and U+FFFF as the single bytes FE and FF, which are
 -- not UTF-8; they are written back as the characters, so a post titled with one
