@@ -250,15 +250,24 @@ reference_post_compare(const void *a, const void *b, void *arg)
 								   &((const ReferencePost *) b)->order, *(Oid *) arg);
 }
 
-/* Pushes the key of an object being built. */
-static void
-push_key(JsonbParseState **state, const char *name)
+/* An object key as a jsonb string. */
+static JsonbValue
+jsonb_key(const char *name)
 {
 	JsonbValue	jb;
 
 	jb.type = jbvString;
 	jb.val.string.val = (char *) name;
 	jb.val.string.len = strlen(name);
+	return jb;
+}
+
+/* Pushes the key of an object being built. */
+static void
+push_key(JsonbParseState **state, const char *name)
+{
+	JsonbValue	jb = jsonb_key(name);
+
 	pushJsonbValue(state, WJB_KEY, &jb);
 }
 
@@ -302,18 +311,6 @@ jsonb_tags_value(ArrayType *tags)
 		jb.val.array.elems[n++] = jsonb_text_value(isnull ? NULL : DatumGetTextPP(datum));
 	array_free_iterator(it);
 	jb.val.array.nElems = n;
-	return jb;
-}
-
-/* A key of an object built as a JsonbValue. */
-static JsonbValue
-jsonb_key(const char *name)
-{
-	JsonbValue	jb;
-
-	jb.type = jbvString;
-	jb.val.string.val = (char *) name;
-	jb.val.string.len = strlen(name);
 	return jb;
 }
 
